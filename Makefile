@@ -1,0 +1,28 @@
+# Everything runs from a project-local virtual environment, created on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## demo: offboard a seeded user end to end on a local moto server and Slack stand-in
+demo: $(STAMP)
+	$(BIN)/python -m sandbox.demo
+
+## test: lint, then every test
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache

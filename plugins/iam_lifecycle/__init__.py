@@ -1,0 +1,1 @@
+"""IAM user lifecycle for Apache Airflow: offboarding, reconciliation of stale users, provisioning."""

@@ -1,0 +1,122 @@
+"""Create IAM users holding every kind of thing AWS requires removed before DeleteUser (for demos and tests)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import NameOID
+
+EVERYTHING = {
+    "managed_policies": 12,
+    "inline_policies": 2,
+    "groups": 3,
+    "access_keys": 2,
+    "login_profile": True,
+    "mfa_devices": 1,
+    "ssh_public_keys": 1,
+    "signing_certificates": 1,
+    "service_specific_credentials": 1,
+}
+NOTHING = {kind: 0 for kind in EVERYTHING} | {"login_profile": False}
+
+PASSWORD = "Sandbox-Passw0rd!"
+
+
+def _policy_document(action: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+
+
+def _ssh_public_key() -> str:
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+def _certificate(common_name: str) -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _ensure_policy(iam, name: str) -> str:
+    try:
+        return iam.create_policy(PolicyName=name, PolicyDocument=_policy_document("s3:ListBucket"))["Policy"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        paginator = iam.get_paginator("list_policies")
+        for page in paginator.paginate(Scope="Local"):
+            for policy in page["Policies"]:
+                if policy["PolicyName"] == name:
+                    return policy["Arn"]
+        raise LookupError(f"policy {name} exists but was not listed") from None
+
+
+def _ensure_group(iam, name: str) -> None:
+    try:
+        iam.create_group(GroupName=name)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+
+
+def seed_user(
+    iam, user_name: str, shape: dict[str, Any] = EVERYTHING, tags: dict[str, str] | None = None, path: str = "/"
+) -> dict[str, Any]:
+    """
+    Create ``user_name`` holding ``shape`` (counts per kind); return what it holds, as the offboarding lists it.
+
+    Managed policies and groups are shared between users (``team-policy-N``, ``team-group-N``), so a bystander
+    seeded alongside shares them with the user being offboarded.
+    """
+    iam.create_user(UserName=user_name, Path=path, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
+    held: dict[str, Any] = {kind: [] for kind in EVERYTHING} | {"login_profile": False}
+    for i in range(shape["managed_policies"]):
+        arn = _ensure_policy(iam, f"team-policy-{i}")
+        iam.attach_user_policy(UserName=user_name, PolicyArn=arn)
+        held["managed_policies"].append(arn)
+    for i in range(shape["inline_policies"]):
+        name = f"inline-{i}"
+        iam.put_user_policy(UserName=user_name, PolicyName=name, PolicyDocument=_policy_document(f"sqs:Get{i}"))
+        held["inline_policies"].append(name)
+    for i in range(shape["groups"]):
+        _ensure_group(iam, f"team-group-{i}")
+        iam.add_user_to_group(UserName=user_name, GroupName=f"team-group-{i}")
+        held["groups"].append(f"team-group-{i}")
+    for _ in range(shape["access_keys"]):
+        held["access_keys"].append(iam.create_access_key(UserName=user_name)["AccessKey"]["AccessKeyId"])
+    if shape["login_profile"]:
+        iam.create_login_profile(UserName=user_name, Password=PASSWORD)
+        held["login_profile"] = True
+    for i in range(shape["mfa_devices"]):
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{user_name}-mfa-{i}")["VirtualMFADevice"][
+            "SerialNumber"
+        ]
+        iam.enable_mfa_device(
+            UserName=user_name, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+        )
+        held["mfa_devices"].append(serial)
+    for _ in range(shape["ssh_public_keys"]):
+        key = iam.upload_ssh_public_key(UserName=user_name, SSHPublicKeyBody=_ssh_public_key())
+        held["ssh_public_keys"].append(key["SSHPublicKey"]["SSHPublicKeyId"])
+    for _ in range(shape["signing_certificates"]):
+        cert = iam.upload_signing_certificate(UserName=user_name, CertificateBody=_certificate(user_name))
+        held["signing_certificates"].append(cert["Certificate"]["CertificateId"])
+    for _ in range(shape["service_specific_credentials"]):
+        credential = iam.create_service_specific_credential(UserName=user_name, ServiceName="codecommit.amazonaws.com")
+        held["service_specific_credentials"].append(
+            credential["ServiceSpecificCredential"]["ServiceSpecificCredentialId"]
+        )
+    return held

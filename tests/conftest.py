@@ -1,0 +1,62 @@
+"""Shared fixtures. Airflow reads its configuration at import, so the test Airflow home is set up first."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="iam-lifecycle-airflow-"))
+os.environ.update(
+    AIRFLOW_HOME=str(AIRFLOW_HOME),
+    AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+    AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__CORE__UNIT_TEST_MODE="False",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+)
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from sandbox import strict_moto  # noqa: E402
+
+# Hold every test to AWS's DeleteUser rule and give moto service-specific credentials.
+strict_moto.apply()
+
+pytest_plugins = ["tests.fixtures.e2e"]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """An in-process moto account; the ``aws_default`` connection points at it (no endpoint: moto intercepts)."""
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", '{"conn_type": "aws", "extra": {"region_name": "us-east-1"}}')
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def iam(aws):
+    """A plain boto3 IAM client on the moto account, for arranging and checking state."""
+    return boto3.client("iam", region_name="us-east-1")
+
+
+@pytest.fixture
+def iam_calls():
+    """Every IAM API call made by any boto3 client created during the test, as operation names."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    calls: list[str] = []
+
+    def record(model, **kwargs):
+        calls.append(model.name)
+
+    handler = ("before-call.iam", record)
+    BUILTIN_HANDLERS.append(handler)
+    yield calls
+    BUILTIN_HANDLERS.remove(handler)

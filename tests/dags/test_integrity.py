@@ -1,0 +1,39 @@
+"""Every DAG file imports cleanly and carries what operators of the project rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert dagbag.dags
+
+
+def test_every_dag_has_tags_docs_owner_and_retries(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.tags, dag_id
+        assert dag.doc_md, dag_id
+        for task in dag.tasks:
+            assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+            assert task.owner != "airflow", f"{dag_id}.{task.task_id} has the default owner"
+
+
+def test_offboarding_params(dagbag):
+    params = dagbag.dags["iam_user_offboarding"].params
+    assert params.get_param("user_name").schema["pattern"] == r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+    assert params["reason"] == ""
+
+
+def test_detach_is_mapped_and_labelled_with_the_policy_arn(dagbag):
+    detach = dagbag.dags["iam_user_offboarding"].get_task("detach_user_policy")
+    assert detach.map_index_template == "{{ task.policy_arn }}"

@@ -1,0 +1,101 @@
+"""The whole iam_user_offboarding DAG against a moto server process and a Slack stand-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.seed import EVERYTHING, NOTHING, seed_user
+from tests.fixtures.e2e import run_dag
+
+pytestmark = pytest.mark.e2e
+
+
+def user_exists(iam, name: str) -> bool:
+    try:
+        iam.get_user(UserName=name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
+def holdings(iam, name: str) -> dict:
+    """What a user holds, read independently of the code under test."""
+    return {
+        "policies": sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]),
+        "inline": sorted(iam.list_user_policies(UserName=name)["PolicyNames"]),
+        "groups": sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]),
+        "keys": sorted(k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]),
+        "mfa": sorted(d["SerialNumber"] for d in iam.list_mfa_devices(UserName=name)["MFADevices"]),
+        "ssh": sorted(k["SSHPublicKeyId"] for k in iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"]),
+        "certs": sorted(c["CertificateId"] for c in iam.list_signing_certificates(UserName=name)["Certificates"]),
+        "service": sorted(
+            c["ServiceSpecificCredentialId"]
+            for c in iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"]
+        ),
+    }
+
+
+def test_offboards_a_user_holding_everything_and_leaves_the_bystander(sandbox):
+    iam = sandbox.iam
+    held = seed_user(iam, "alice")
+    seed_user(iam, "bob")
+    bob_before = holdings(iam, "bob")
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice", "reason": "left the company"})
+
+    assert result.state == "success", result.task_states
+    assert not user_exists(iam, "alice")
+    assert holdings(iam, "bob") == bob_before
+    # The virtual MFA device is deleted, not just deactivated.
+    serials = [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
+    assert held["mfa_devices"][0] not in serials
+    assert sandbox.messages == [
+        "IAM user alice deleted by arn:aws:sts::123456789012:user/moto\n"
+        "Removed: 12 managed policies, 2 inline policies, 3 group memberships, 2 access keys, 1 SSH public key, "
+        "1 signing certificate, 1 service-specific credential, 1 MFA device, 1 login profile\n"
+        "Reason: left the company"
+    ]
+    # Mapped detach tasks, one per policy.
+    assert sum(1 for task in result.task_states if task.startswith("detach_user_policy[")) == 12
+
+
+def test_iam_calls_are_one_list_per_kind_plus_one_per_item(sandbox):
+    iam = sandbox.iam
+    seed_user(iam, "alice")
+    sandbox.clear_calls()
+
+    run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    actions = [c["action"] for c in sandbox.calls() if c["service"] == "iam"]
+    lists = [a for a in actions if a.startswith("List")]
+    assert sorted(lists) == sorted(set(lists)), "a kind was listed twice"
+    removals = [a for a in actions if not a.startswith(("Get", "List"))]
+    items = sum(EVERYTHING[k] for k in EVERYTHING if k != "login_profile") + 1  # + the login profile
+    # One call per item, plus DeleteVirtualMFADevice per MFA device, plus DeleteUser.
+    assert len(removals) == items + EVERYTHING["mfa_devices"] + 1
+    assert [a for a in actions if a.startswith("Get")] == ["GetUser", "GetLoginProfile"]
+
+
+def test_offboards_a_user_holding_nothing(sandbox):
+    seed_user(sandbox.iam, "carol", NOTHING)
+
+    result = run_dag("iam_user_offboarding", {"user_name": "carol"})
+
+    assert result.state == "success", result.task_states
+    assert not user_exists(sandbox.iam, "carol")
+    assert sandbox.messages == ["IAM user carol deleted by arn:aws:sts::123456789012:user/moto\nRemoved: nothing"]
+
+
+def test_missing_user_fails_at_the_first_task_and_changes_nothing(sandbox):
+    seed_user(sandbox.iam, "bob")
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_offboarding", {"user_name": "nobody"})
+
+    assert result.state == "failed"
+    assert result.task_states["check_user"] == "failed"
+    assert result.task_states["delete_user"] == "upstream_failed"
+    assert sandbox.mutating_calls() == []
+    assert not any("deleted" in m for m in sandbox.messages)
+    assert user_exists(sandbox.iam, "bob")
