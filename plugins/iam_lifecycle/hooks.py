@@ -164,6 +164,66 @@ class IamHook(AdaptiveRetriesMixin, AwsBaseHook):
             dependencies["managed_policies"] = self.list_attached_user_policies(user_name)
         return dependencies
 
+    # ---- account-wide reading (stale-user finding) ----------------------------------------------------------
+
+    def get_credential_report(self, poll_seconds: float = 2.0, timeout_seconds: float = 300) -> str:
+        """
+        The account's credential report, as CSV text (one row per user plus ``<root_account>``).
+
+        Calls GenerateCredentialReport until its State is COMPLETE, sleeping ``poll_seconds`` between calls, then
+        GetCredentialReport. IAM hands back the existing report when it is under 4 hours old, so the data can be
+        that old. A report that is being generated (``ReportInProgress``), missing (``ReportNotPresent``) or
+        expired (``ReportExpired``) when fetched means generate and poll again. Throttling is retried by the
+        client's botocore retries.
+
+        :raises TimeoutError: no complete report within ``timeout_seconds``.
+        """
+        not_ready = (
+            self.conn.exceptions.CredentialReportNotReadyException,
+            self.conn.exceptions.CredentialReportNotPresentException,
+            self.conn.exceptions.CredentialReportExpiredException,
+        )
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            state = self.conn.generate_credential_report()["State"]
+            if state == "COMPLETE":
+                try:
+                    report = self.conn.get_credential_report()
+                except not_ready as error:
+                    # E.g. the report expired, or someone started a new one, between the two calls.
+                    state = error.response["Error"]["Code"]
+                else:
+                    self.log.info("Got the credential report generated at %s", report.get("GeneratedTime"))
+                    return report["Content"].decode("utf-8")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"The IAM credential report was not complete after {timeout_seconds} s (last state: {state})"
+                )
+            self.log.info("Credential report not ready (%s); generating again in %s s", state, poll_seconds)
+            time.sleep(min(poll_seconds, remaining))
+
+    def list_users_with_details(self) -> list[dict[str, Any]]:
+        """
+        Every IAM user with its tags, as plain data.
+
+        One GetAccountAuthorizationDetails call per ``page_size`` users (up to 1000): ListUsers does not return
+        tags, so this avoids a ListUserTags call per user. Each item is ``{"UserName", "UserId", "Arn", "Path",
+        "CreateDate" (ISO 8601), "Tags": {key: value}}``.
+        """
+        users = self._paginate("get_account_authorization_details", "UserDetailList", Filter=["User"])
+        return [
+            {
+                "UserName": user["UserName"],
+                "UserId": user["UserId"],
+                "Arn": user["Arn"],
+                "Path": user["Path"],
+                "CreateDate": user["CreateDate"].isoformat(),
+                "Tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
+            }
+            for user in users
+        ]
+
     # ---- removing ------------------------------------------------------------------------------------------
 
     @contextmanager
