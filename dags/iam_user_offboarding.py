@@ -3,27 +3,30 @@
 
 Removes everything an IAM user holds, deletes the user and tells Slack who did it.
 
-1. **get_caller_identity**, **check_user** — who this run acts as; the user must exist (else the run fails
-   here, having changed nothing).
-2. **list_attached_user_policies**, **list_user_dependencies** — one list call per kind of thing AWS requires
-   removed before DeleteUser.
-3. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; then the
-   inline policies, groups, access keys, SSH keys, signing certificates, service-specific credentials, MFA
-   devices and login profile are removed.
-4. **delete_user** — a DeleteConflict re-lists and removes what is left, a few times, before failing.
-5. **notify_slack** — "IAM user NAME deleted by CALLER ARN" with what was removed. Sent only when the user was
-   deleted by this run.
+1. **get_caller_identity**, **check_user**, **check_protection** — who this run acts as; the user must exist
+   and must not be protected (Variable `iam_lifecycle_protected_users`, tag `lifecycle:protected=true`, or the
+   run's own identity). Otherwise the run fails here with a one-line reason, having changed nothing.
+2. **list_attached_user_policies**, **list_user_dependencies**, **plan_offboarding** — one list call per kind
+   of thing AWS requires removed before DeleteUser; the plan is every item by name, ARN or id.
+3. A **dry run** (`dry_run: true`) posts the plan to Slack (**post_plan**) and stops: no IAM change.
+4. **take_snapshot** — the user's JSON snapshot, written and read back before the first change.
+5. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; the inline
+   policies, groups, access keys, SSH keys, signing certificates, service-specific credentials, MFA devices
+   and login profile are removed alongside.
+6. **delete_user** — a DeleteConflict re-lists and removes what is left, a few times, before failing.
+7. **notify_slack** — "IAM user NAME deleted by CALLER ARN", what was removed and the snapshot's location.
+   Sent only when this run deleted the user. Any task failing for good posts an alert instead.
 
-Trigger with `{"user_name": "alice", "reason": "left the company"}`.
+Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`.
 """
 
 from __future__ import annotations
 
 import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
-from airflow.sdk import Param, cross_downstream, dag, task
+from airflow.sdk import Param, dag, task
 
-from iam_lifecycle.notifications import offboarding_message
+from iam_lifecycle.notifications import dry_run_message, failure_alert, offboarding_message
 from iam_lifecycle.operators import (
     DeleteAccessKeysOperator,
     DeleteLoginProfileOperator,
@@ -41,6 +44,7 @@ from iam_lifecycle.operators import (
     RemoveUserFromGroupsOperator,
 )
 from iam_lifecycle.params import IAM_USER_NAME_PATTERN
+from iam_lifecycle.tasks import check_protection, is_dry_run, is_real_run, plan_offboarding, take_snapshot
 
 USER = "{{ params.user_name }}"
 
@@ -57,6 +61,7 @@ USER = "{{ params.user_name }}"
         "retries": 2,
         "retry_delay": pendulum.duration(seconds=10),
         "retry_exponential_backoff": 2.0,
+        "on_failure_callback": failure_alert(),
     },
     params={
         "user_name": Param(
@@ -69,18 +74,36 @@ USER = "{{ params.user_name }}"
             "",
             type="string",
             title="Reason",
-            description="Free text shown in the Slack message, e.g. a ticket number.",
+            description="Free text shown in the Slack message and kept in the snapshot, e.g. a ticket number.",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="List what would be removed and post it to Slack, changing nothing.",
         ),
     },
 )
 def iam_user_offboarding():
     caller_arn = GetCallerIdentityOperator(task_id="get_caller_identity")
     user = GetUserOperator(task_id="check_user", user_name=USER)
+    protection = check_protection(user.output, caller_arn.output)
 
     attached = ListAttachedUserPoliciesOperator(task_id="list_attached_user_policies", user_name=USER)
     dependencies = ListUserDependenciesOperator(task_id="list_user_dependencies", user_name=USER)
-    [caller_arn, user] >> attached
-    [caller_arn, user] >> dependencies
+    protection >> [attached, dependencies]
+    plan = plan_offboarding(attached.output, dependencies.output)
+
+    @task
+    def describe_plan(params: dict, caller_arn: str, plan: dict) -> str:
+        return dry_run_message(params["user_name"], caller_arn, plan)
+
+    plan_text = describe_plan(caller_arn=caller_arn.output, plan=plan)
+    plan >> is_dry_run() >> plan_text
+    SlackWebhookOperator(task_id="post_plan", slack_webhook_conn_id="slack_default", message=plan_text)
+
+    snapshot = take_snapshot(user.output, caller_arn.output, attached.output, dependencies.output)
+    plan >> is_real_run() >> snapshot
 
     detached = DetachUserPolicyOperator.partial(
         task_id="detach_user_policy", user_name=USER, map_index_template="{{ task.policy_arn }}"
@@ -114,31 +137,25 @@ def iam_user_offboarding():
             task_id="delete_mfa_devices", user_name=USER, serial_numbers=dependencies.output["mfa_devices"]
         ),
     ]
-    [attached, dependencies] >> detached
-    cross_downstream([attached, dependencies], removals)
+    snapshot >> [detached, *removals]
     login_profile = DeleteLoginProfileOperator(task_id="delete_login_profile", user_name=USER)
     removals >> login_profile
     # An empty mapping skips detach_user_policy; a user with no managed policies must still be deleted.
-    deleted = DeleteUserOperator(task_id="delete_user", user_name=USER, trigger_rule="none_failed")
+    deleted = DeleteUserOperator(task_id="delete_user", user_name=USER, trigger_rule="none_failed_min_one_success")
     [detached, login_profile] >> deleted
 
     @task.short_circuit
-    def compose_message(params: dict, caller_arn: str, deleted: dict, attached: list, dependencies: dict) -> str:
+    def compose_message(params: dict, caller_arn: str, deleted: dict, plan: dict, snapshot_uri: str) -> str:
         """The Slack text; skips the message when the user was already gone before this run deleted it."""
         if not deleted["deleted"]:
             return ""
-        return offboarding_message(
-            params["user_name"], caller_arn, params["reason"], {**dependencies, "managed_policies": attached}
-        )
+        return offboarding_message(params["user_name"], caller_arn, params["reason"], plan, snapshot_uri)
 
-    message = compose_message(
-        caller_arn=caller_arn.output,
-        deleted=deleted.output,
-        attached=attached.output,
-        dependencies=dependencies.output,
+    SlackWebhookOperator(
+        task_id="notify_slack",
+        slack_webhook_conn_id="slack_default",
+        message=compose_message(caller_arn=caller_arn.output, deleted=deleted.output, plan=plan, snapshot_uri=snapshot),
     )
-
-    SlackWebhookOperator(task_id="notify_slack", slack_webhook_conn_id="slack_default", message=message)
 
 
 iam_user_offboarding()

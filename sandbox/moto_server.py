@@ -2,7 +2,8 @@
 
 Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serves, on the same port:
 
-* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params"}]``; ``DELETE`` clears.
+* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params"}]`` (for REST calls
+  such as S3's, ``action`` is the method and path); ``DELETE`` clears.
 * ``POST /_sandbox/faults`` — ``{"throttle_fraction": 0.3, "seed": 1, "fail": {"DeleteUser":
   ["EntityTemporarilyUnmodifiable", 2]}}``: answer a seeded fraction of IAM calls with ``Throttling``, and the
   first N calls of an action with the given error. Injected failures are not recorded as calls.
@@ -34,7 +35,7 @@ def _error_xml(code: str) -> str:
 
 
 class SandboxMiddleware:
-    """WSGI middleware: records each query-protocol call (IAM, STS) and injects the configured faults."""
+    """WSGI middleware: records each call and injects the configured faults into query-protocol (IAM) calls."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -75,16 +76,18 @@ class SandboxMiddleware:
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        auth = request.headers.get("Authorization", "")
+        service = auth.split("Credential=")[-1].split("/")[3] if "Credential=" in auth else "unknown"
         action = params.pop("Action", None) or request.args.get("Action")
         if action:
-            auth = request.headers.get("Authorization", "")
-            service = auth.split("Credential=")[-1].split("/")[3] if "Credential=" in auth else "unknown"
             if error := self._injected_error(service, action):
                 response = Response(_error_xml(error), status=ERROR_STATUS.get(error, 400), mimetype="text/xml")
                 return response(environ, start_response)
             params.pop("Version", None)
-            with self.lock:
-                self.calls.append({"service": service, "action": action, "params": params})
+        else:  # a REST call (S3): record the method and path
+            action, params = f"{request.method} {request.path}", {}
+        with self.lock:
+            self.calls.append({"service": service, "action": action, "params": params})
         return self.app(environ, start_response)
 
 

@@ -5,6 +5,8 @@
   or group membership. moto refuses only for the two kinds of policy and silently drops the rest.
 * Service-specific credentials: moto does not implement them; this adds Create, List (with MaxItems/Marker) and
   Delete with AWS's response shapes.
+* User permissions boundaries: moto ignores them; this adds Put/DeleteUserPermissionsBoundary, CreateUser's
+  ``PermissionsBoundary`` and the boundary in GetUser.
 
 ``apply()`` patches moto in this process; the sandbox moto server calls it before serving.
 """
@@ -17,10 +19,11 @@ import string
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.iam.exceptions import DeleteConflictException, NotFoundException
-from moto.iam.models import IAMBackend
+from moto.iam.models import IAMBackend, User
 from moto.iam.responses import IamResponse
 
 _original_delete_user = IAMBackend.delete_user
+_original_create_user = IamResponse.create_user
 
 
 def _service_credentials(backend: IAMBackend) -> dict[str, list[dict]]:
@@ -103,8 +106,38 @@ def _delete_service_specific_credential(self: IamResponse) -> EmptyResult:
     return EmptyResult()
 
 
+def _user_permissions_boundary(user: User) -> dict | None:
+    arn = getattr(user, "sandbox_permissions_boundary_arn", None)
+    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn} if arn else None
+
+
+def _set_user_permissions_boundary(response: IamResponse, arn: str | None) -> None:
+    response.backend.get_user(response._get_param("UserName")).sandbox_permissions_boundary_arn = arn
+
+
+def _create_user(self: IamResponse) -> ActionResult:
+    result = _original_create_user(self)
+    if boundary := self._get_param("PermissionsBoundary"):
+        _set_user_permissions_boundary(self, boundary)
+    return result
+
+
+def _put_user_permissions_boundary(self: IamResponse) -> EmptyResult:
+    _set_user_permissions_boundary(self, self._get_param("PermissionsBoundary"))
+    return EmptyResult()
+
+
+def _delete_user_permissions_boundary(self: IamResponse) -> EmptyResult:
+    _set_user_permissions_boundary(self, None)
+    return EmptyResult()
+
+
 def apply() -> None:
     """Patch moto's IAM in this process (idempotent)."""
+    User.permissions_boundary = property(_user_permissions_boundary)
+    IamResponse.create_user = _create_user
+    IamResponse.put_user_permissions_boundary = _put_user_permissions_boundary
+    IamResponse.delete_user_permissions_boundary = _delete_user_permissions_boundary
     IAMBackend.delete_user = _strict_delete_user
     IamResponse.create_service_specific_credential = _create_service_specific_credential
     IamResponse.list_service_specific_credentials = _list_service_specific_credentials

@@ -34,9 +34,42 @@ def removed_summary(held: Mapping[str, list | bool]) -> str:
     return ", ".join(phrases) or "nothing"
 
 
-def offboarding_message(user_name: str, caller_arn: str, reason: str, held: Mapping[str, list | bool]) -> str:
-    """'IAM user NAME deleted by ARN', what the user held (all of it removed), and why."""
+def offboarding_message(
+    user_name: str, caller_arn: str, reason: str, held: Mapping[str, list | bool], snapshot_uri: str
+) -> str:
+    """'IAM user NAME deleted by ARN', what the user held (all of it removed), why, and where the snapshot is."""
     lines = [f"IAM user {user_name} deleted by {caller_arn}", f"Removed: {removed_summary(held)}"]
     if reason:
         lines.append(f"Reason: {reason}")
+    lines.append(f"Snapshot: {snapshot_uri}")
     return "\n".join(lines)
+
+
+def _items(items: list | bool) -> str:
+    if isinstance(items, bool):
+        return "yes" if items else "no"
+    return ", ".join(items) if items else "none"
+
+
+def dry_run_message(user_name: str, caller_arn: str, plan: Mapping[str, list | bool]) -> str:
+    """The plan of a dry run: every item a real run would remove, by kind."""
+    lines = [f"DRY RUN: offboarding IAM user {user_name} as {caller_arn} would remove:"]
+    for kind, (_, plural) in KIND_NAMES.items():
+        label = "login profile" if kind == "login_profile" else plural
+        lines.append(f"- {label}: {_items(plan[kind])}")
+    lines.append("Nothing was changed.")
+    return "\n".join(lines)
+
+
+def failure_alert(slack_webhook_conn_id: str = "slack_default"):
+    """A failure callback that posts the DAG, run, task, user and the error's first line to Slack."""
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+    return SlackWebhookNotifier(
+        slack_webhook_conn_id=slack_webhook_conn_id,
+        text=(
+            "FAILED: {{ dag.dag_id }} / {{ ti.task_id }} (run {{ run_id }})"
+            "{% if params.get('user_name') %} for IAM user {{ params.user_name }}{% endif %}: "
+            "{{ ((exception | string).strip().splitlines() or ['unknown error'])[0] }}"
+        ),
+    )

@@ -1,0 +1,63 @@
+"""Which users must never be changed, and why.
+
+A user is protected when its name matches a name or fnmatch glob in the Airflow Variable
+``iam_lifecycle_protected_users`` (a JSON list), when it carries the tag ``lifecycle:protected`` = ``true``, or
+when it is the identity the DAG's own AWS connection acts as.
+"""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+from typing import Any
+
+PROTECTED_USERS_VARIABLE = "iam_lifecycle_protected_users"
+PROTECTED_TAG = "lifecycle:protected"
+
+
+def parse_protected_patterns(raw: str | None) -> list[str]:
+    """The Variable's value as a list of patterns; an absent Variable protects nobody, a malformed one fails."""
+    if raw is None or not raw.strip():
+        return []
+    try:
+        patterns = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"Variable {PROTECTED_USERS_VARIABLE} is not valid JSON: {error}") from None
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ValueError(f"Variable {PROTECTED_USERS_VARIABLE} must be a JSON list of strings, got {raw!r}")
+    return patterns
+
+
+def protected_patterns() -> list[str]:
+    """Read the protected-users Variable (in a running task)."""
+    from airflow.sdk import Variable
+
+    return parse_protected_patterns(Variable.get(PROTECTED_USERS_VARIABLE, default=None))
+
+
+def _iam_user_of(arn: str) -> tuple[str, str] | None:
+    """(account, user name) when ``arn`` names an IAM user (as IAM or as STS writes it), else None."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("user/"):
+        return None
+    return parts[4], parts[5].rsplit("/", 1)[-1]
+
+
+def protection_reason(user: dict[str, Any], caller_arn: str, patterns: list[str]) -> str | None:
+    """
+    Why ``user`` must not be changed, or None when it may be.
+
+    :param user: ``UserName``, ``Arn`` and ``Tags`` (a dict), as ``GetUserOperator`` returns them.
+    :param caller_arn: the ARN STS GetCallerIdentity gives for the DAG's connection.
+    :param patterns: names or fnmatch globs from the protected-users Variable.
+    """
+    name = user["UserName"]
+    for pattern in patterns:
+        if fnmatchcase(name, pattern):
+            return f"IAM user {name} is protected: it matches {pattern!r} in the Variable {PROTECTED_USERS_VARIABLE}"
+    if str(user.get("Tags", {}).get(PROTECTED_TAG, "")).strip().lower() == "true":
+        return f"IAM user {name} is protected: it is tagged {PROTECTED_TAG}=true"
+    caller_user = _iam_user_of(caller_arn)
+    if caller_arn == user["Arn"] or (caller_user is not None and caller_user == _iam_user_of(user["Arn"])):
+        return f"IAM user {name} is protected: it is the identity this DAG runs as ({caller_arn})"
+    return None

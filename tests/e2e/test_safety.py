@@ -1,0 +1,191 @@
+"""Dry runs, protected users, snapshots and failure alerts of iam_user_offboarding, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox.seed import EVERYTHING, seed_user
+from tests.e2e.test_offboarding import holdings, user_exists
+from tests.fixtures.e2e import run_dag
+
+pytestmark = pytest.mark.e2e
+
+# Which request parameter names the item each removal call removes, by plan kind.
+REMOVAL_CALLS = {
+    "DetachUserPolicy": ("managed_policies", "PolicyArn"),
+    "DeleteUserPolicy": ("inline_policies", "PolicyName"),
+    "RemoveUserFromGroup": ("groups", "GroupName"),
+    "DeleteAccessKey": ("access_keys", "AccessKeyId"),
+    "DeleteSSHPublicKey": ("ssh_public_keys", "SSHPublicKeyId"),
+    "DeleteSigningCertificate": ("signing_certificates", "CertificateId"),
+    "DeleteServiceSpecificCredential": ("service_specific_credentials", "ServiceSpecificCredentialId"),
+    "DeactivateMFADevice": ("mfa_devices", "SerialNumber"),
+}
+
+
+def removed_items(calls: list[dict]) -> dict:
+    removed: dict = {kind: [] for kind, _ in REMOVAL_CALLS.values()} | {"login_profile": False}
+    for call in calls:
+        if call["action"] in REMOVAL_CALLS:
+            kind, parameter = REMOVAL_CALLS[call["action"]]
+            removed[kind].append(call["params"][parameter])
+        elif call["action"] == "DeleteLoginProfile":
+            removed["login_profile"] = True
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in removed.items()}
+
+
+def test_dry_run_changes_nothing_and_its_plan_is_what_a_real_run_removes(sandbox):
+    iam = sandbox.iam
+    held = seed_user(iam, "alice")
+    before = holdings(iam, "alice")
+    sandbox.clear_calls()
+
+    dry = run_dag("iam_user_offboarding", {"user_name": "alice", "dry_run": True})
+
+    assert dry.state == "success", dry.task_states
+    assert sandbox.mutating_calls() == []
+    assert holdings(iam, "alice") == before
+    assert dry.task_states["take_snapshot"] == "skipped"
+    assert dry.task_states["delete_user"] == "skipped"
+    plan = dry.xcom("plan_offboarding")
+    assert {k: sorted(v) if isinstance(v, list) else v for k, v in plan.items()} == {
+        k: sorted(v) if isinstance(v, list) else v for k, v in held.items()
+    }
+    [message] = sandbox.messages
+    assert message.startswith("DRY RUN: offboarding IAM user alice as arn:aws:sts::123456789012:user/moto")
+    for arn in held["managed_policies"] + held["access_keys"] + held["mfa_devices"]:
+        assert arn in message
+    assert message.endswith("Nothing was changed.")
+
+    sandbox.clear_calls()
+    real = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert real.state == "success", real.task_states
+    assert not user_exists(iam, "alice")
+    assert removed_items(sandbox.mutating_calls()) == {
+        k: sorted(v) if isinstance(v, list) else v for k, v in plan.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("protect", "reason"),
+    [
+        ("variable-name", "matches 'alice' in the Variable iam_lifecycle_protected_users"),
+        ("variable-glob", "matches 'ali*' in the Variable iam_lifecycle_protected_users"),
+        ("tag", "tagged lifecycle:protected=true"),
+        ("caller", "is the identity this DAG runs as"),
+    ],
+)
+def test_protected_users_are_refused_with_nothing_changed(sandbox, monkeypatch, protect, reason):
+    iam = sandbox.iam
+    shape = EVERYTHING | {"access_keys": 1}  # room for the caller's own key
+    seed_user(iam, "alice", shape, tags={"lifecycle:protected": "true"} if protect == "tag" else None)
+    before = holdings(iam, "alice")
+    if protect == "variable-name":
+        monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", json.dumps(["root-*", "alice"]))
+    elif protect == "variable-glob":
+        monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", json.dumps(["ali*"]))
+    elif protect == "caller":
+        key = iam.create_access_key(UserName="alice")["AccessKey"]
+        sandbox.use_credentials(key["AccessKeyId"], key["SecretAccessKey"])
+        before = holdings(iam, "alice")
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert result.state == "failed"
+    assert result.task_states["check_protection"] == "failed"
+    assert sandbox.mutating_calls() == []
+    assert holdings(iam, "alice") == before
+    [alert] = sandbox.messages
+    assert alert.startswith("FAILED: iam_user_offboarding / check_protection (run ")
+    assert reason in alert and "nothing was changed" in alert
+
+
+def test_a_malformed_protection_variable_refuses_everything(sandbox, monkeypatch):
+    seed_user(sandbox.iam, "alice")
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", "alice, bob")
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert result.task_states["check_protection"] == "failed"
+    assert sandbox.mutating_calls() == []
+    assert "is not valid JSON" in sandbox.messages[0]
+
+
+def test_snapshot_on_s3_is_written_before_the_first_change_and_equals_the_user(sandbox, monkeypatch):
+    iam = sandbox.iam
+    boundary = iam.create_policy(
+        PolicyName="boundary",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    held = seed_user(iam, "alice", tags={"team": "data"}, path="/staff/")
+    iam.put_user_permissions_boundary(UserName="alice", PermissionsBoundary=boundary)
+    user = iam.get_user(UserName="alice")["User"]
+    s3 = sandbox.client("s3")
+    s3.create_bucket(Bucket="iam-snapshots")
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", "s3://iam-snapshots/prod")
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice", "reason": "JIRA-1"})
+
+    assert result.state == "success", result.task_states
+    uri = result.xcom("take_snapshot")
+    assert uri.startswith("s3://iam-snapshots/prod/123456789012/alice/") and uri.endswith(".json")
+    assert f"Snapshot: {uri}" in sandbox.messages[0]
+    calls = sandbox.calls()
+    first_change = next(i for i, c in enumerate(calls) if c in sandbox.mutating_calls())
+    write = next(i for i, c in enumerate(calls) if c["action"].startswith("PUT /iam-snapshots/prod/"))
+    assert write < first_change
+
+    key = uri.removeprefix("s3://iam-snapshots/")
+    snapshot = json.loads(s3.get_object(Bucket="iam-snapshots", Key=key)["Body"].read())
+    assert snapshot["user"] == {
+        "UserName": "alice",
+        "UserId": user["UserId"],
+        "Arn": user["Arn"],
+        "Path": "/staff/",
+        "CreateDate": user["CreateDate"].isoformat(),
+        "Tags": {"team": "data"},
+        "PermissionsBoundary": boundary,
+    }
+    assert snapshot["run_id"] == result.run_id and snapshot["reason"] == "JIRA-1"
+    assert snapshot["caller_arn"] == "arn:aws:sts::123456789012:user/moto"
+    assert sorted(snapshot["managed_policies"]) == sorted(held["managed_policies"])
+    assert sorted(snapshot["groups"]) == sorted(held["groups"])
+    assert snapshot["inline_policies"]["inline-0"]["Statement"][0]["Action"] == "sqs:Get0"
+    assert sorted(k["AccessKeyId"] for k in snapshot["access_keys"]) == sorted(held["access_keys"])
+    for kind in ("mfa_devices", "ssh_public_keys", "signing_certificates", "service_specific_credentials"):
+        assert snapshot[kind] == held[kind]
+    assert snapshot["login_profile"] is True
+    assert "SecretAccessKey" not in json.dumps(snapshot) and "Password" not in json.dumps(snapshot)
+
+
+def test_a_snapshot_store_that_fails_means_nothing_is_changed(sandbox, monkeypatch):
+    iam = sandbox.iam
+    seed_user(iam, "alice")
+    before = holdings(iam, "alice")
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", "s3://no-such-bucket/snapshots")
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert result.state == "failed"
+    assert result.task_states["take_snapshot"] == "failed"
+    assert sandbox.mutating_calls() == []
+    assert holdings(iam, "alice") == before
+    assert sandbox.messages[0].startswith("FAILED: iam_user_offboarding / take_snapshot")
+
+
+def test_a_missing_user_posts_a_failure_alert_with_the_reason(sandbox):
+    result = run_dag("iam_user_offboarding", {"user_name": "nobody"})
+
+    assert result.state == "failed"
+    [alert] = sandbox.messages
+    assert alert.startswith("FAILED: iam_user_offboarding / check_user (run ")
+    assert alert.endswith("for IAM user nobody: IAM user 'nobody' does not exist; nothing was changed.")

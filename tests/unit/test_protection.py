@@ -1,0 +1,48 @@
+"""Who is protected, and the reason given."""
+
+from __future__ import annotations
+
+import pytest
+
+from iam_lifecycle.protection import parse_protected_patterns, protection_reason
+
+ALICE = {"UserName": "alice", "Arn": "arn:aws:iam::123456789012:user/staff/alice", "Tags": {}}
+OTHER_CALLER = "arn:aws:sts::123456789012:assumed-role/airflow/session"
+
+
+@pytest.mark.parametrize(
+    ("user", "caller", "patterns", "expected"),
+    [
+        (ALICE, OTHER_CALLER, [], None),
+        (ALICE, OTHER_CALLER, ["bob", "alice"], "matches 'alice'"),
+        (ALICE, OTHER_CALLER, ["al?ce"], "matches 'al?ce'"),
+        (ALICE, OTHER_CALLER, ["ALICE"], None),  # IAM names are case-insensitive for uniqueness; globs are exact
+        (ALICE, OTHER_CALLER, ["alice-*"], None),
+        (ALICE | {"Tags": {"lifecycle:protected": "true"}}, OTHER_CALLER, [], "tagged lifecycle:protected=true"),
+        (ALICE | {"Tags": {"lifecycle:protected": "TRUE "}}, OTHER_CALLER, [], "tagged lifecycle:protected=true"),
+        (ALICE | {"Tags": {"lifecycle:protected": "false"}}, OTHER_CALLER, [], None),
+        (ALICE, "arn:aws:iam::123456789012:user/staff/alice", [], "is the identity this DAG runs as"),
+        (ALICE, "arn:aws:sts::123456789012:user/alice", [], "is the identity this DAG runs as"),
+        (ALICE, "arn:aws:iam::999999999999:user/alice", [], None),  # same name, another account
+        (ALICE, "arn:aws:sts::123456789012:assumed-role/alice/alice", [], None),
+    ],
+)
+def test_protection_reason(user, caller, patterns, expected):
+    reason = protection_reason(user, caller, patterns)
+    if expected is None:
+        assert reason is None
+    else:
+        assert expected in reason and reason.startswith("IAM user alice is protected")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, []), ("", []), ("[]", []), ('["a", "svc-*"]', ["a", "svc-*"])])
+def test_parse_protected_patterns(raw, expected):
+    assert parse_protected_patterns(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"), [("alice, bob", "not valid JSON"), ('{"a": 1}', "JSON list"), ("[1]", "JSON list")]
+)
+def test_malformed_protected_patterns_fail_closed(raw, message):
+    with pytest.raises(ValueError, match=message):
+        parse_protected_patterns(raw)

@@ -1,0 +1,77 @@
+"""Snapshot documents and their store."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from airflow.sdk import ObjectStoragePath
+from iam_lifecycle.snapshots import build_snapshot, read_snapshot, storage_root, write_snapshot
+
+USER = {
+    "UserName": "alice",
+    "UserId": "AIDAEXAMPLE",
+    "Arn": "arn:aws:iam::123456789012:user/alice",
+    "Path": "/",
+    "CreateDate": "2026-01-01T00:00:00+00:00",
+    "Tags": {"team": "data"},
+    "PermissionsBoundary": None,
+}
+DEPENDENCIES = {
+    "inline_policies": ["p"],
+    "groups": ["g"],
+    "access_keys": ["AKIA1"],
+    "access_key_details": [{"AccessKeyId": "AKIA1", "Status": "Active", "CreateDate": "2026-01-02T00:00:00+00:00"}],
+    "ssh_public_keys": [],
+    "signing_certificates": [],
+    "service_specific_credentials": [],
+    "mfa_devices": [],
+    "login_profile": True,
+}
+
+
+def snapshot(taken_at=datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)):
+    return build_snapshot(
+        USER,
+        ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        DEPENDENCIES,
+        {"p": {"Version": "2012-10-17"}},
+        run_id="manual__1",
+        caller_arn="arn:aws:sts::123456789012:assumed-role/airflow/x",
+        reason="JIRA-1",
+        taken_at=taken_at,
+    )
+
+
+def test_written_under_account_user_and_timestamp_and_read_back(tmp_path):
+    uri = write_snapshot(snapshot(), ObjectStoragePath(f"file://{tmp_path}/snaps"))
+
+    assert uri == f"file://{tmp_path}/snaps/123456789012/alice/20261128T120000.000000Z.json"
+    assert read_snapshot(uri) == snapshot()
+    assert read_snapshot(uri)["access_keys"][0] == {
+        "AccessKeyId": "AKIA1",
+        "Status": "Active",
+        "CreateDate": "2026-01-02T00:00:00+00:00",
+    }
+
+
+def test_root_defaults_under_airflow_home_and_expands_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.delenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", raising=False)
+    assert str(storage_root()) == f"file://{tmp_path}/iam-lifecycle/snapshots"
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", "file://$AIRFLOW_HOME/elsewhere")
+    assert str(storage_root()) == f"file://{tmp_path}/elsewhere"
+
+
+def test_an_unwritable_store_raises(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError):
+        write_snapshot(snapshot(), ObjectStoragePath(f"file://{tmp_path}/file"))
+
+
+def test_reading_something_else_is_refused(tmp_path):
+    (tmp_path / "x.json").write_text(json.dumps({"hello": 1}))
+    with pytest.raises(ValueError, match="not an iam-lifecycle snapshot"):
+        read_snapshot(f"file://{tmp_path}/x.json")
