@@ -62,6 +62,8 @@ USER = "{{ params.user_name }}"
         "retry_delay": pendulum.duration(seconds=10),
         "retry_exponential_backoff": 2.0,
         "on_failure_callback": failure_alert(),
+        # Every AWS operator acts in the account of the connection the run was given.
+        "aws_conn_id": "{{ params.aws_conn_id }}",
     },
     params={
         "user_name": Param(
@@ -81,6 +83,13 @@ USER = "{{ params.user_name }}"
             type="boolean",
             title="Dry run",
             description="List what would be removed and post it to Slack, changing nothing.",
+        ),
+        "aws_conn_id": Param(
+            "aws_default",
+            type="string",
+            pattern=r"^[A-Za-z0-9_.-]+$",
+            title="AWS connection",
+            description="Airflow connection of the AWS account the user is in.",
         ),
     },
 )
@@ -102,7 +111,9 @@ def iam_user_offboarding():
     plan >> is_dry_run() >> plan_text
     SlackWebhookOperator(task_id="post_plan", slack_webhook_conn_id="slack_default", message=plan_text)
 
-    snapshot = take_snapshot(user.output, caller_arn.output, attached.output, dependencies.output)
+    snapshot = take_snapshot(
+        user.output, caller_arn.output, attached.output, dependencies.output, aws_conn_id="{{ params.aws_conn_id }}"
+    )
     plan >> is_real_run() >> snapshot
 
     detached = DetachUserPolicyOperator.partial(

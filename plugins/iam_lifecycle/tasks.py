@@ -48,11 +48,19 @@ def is_real_run(params: dict[str, Any]) -> bool:
 
 @task
 def take_snapshot(
-    user: dict[str, Any], caller_arn: str, managed_policies: list[str], dependencies: dict[str, Any]
+    user: dict[str, Any],
+    caller_arn: str,
+    managed_policies: list[str],
+    dependencies: dict[str, Any],
+    aws_conn_id: str = "aws_default",
 ) -> str:
-    """Write the user's snapshot (see :mod:`iam_lifecycle.snapshots`) and return its URI; fail if it can't."""
+    """
+    Write the user's snapshot (see :mod:`iam_lifecycle.snapshots`) and return its URI; fail if it can't.
+
+    :param aws_conn_id: connection of the user's account (the snapshot store always uses ``aws_default``).
+    """
     context = get_current_context()
-    hook = IamHook(aws_conn_id="aws_default")
+    hook = IamHook(aws_conn_id=aws_conn_id)
     documents = {
         name: hook.get_user_policy_document(user["UserName"], name) for name in dependencies["inline_policies"]
     }

@@ -54,7 +54,8 @@ def test_offboards_a_user_holding_everything_and_leaves_the_bystander(sandbox):
         "IAM user alice deleted by arn:aws:sts::123456789012:user/moto\n"
         "Removed: 12 managed policies, 2 inline policies, 3 group memberships, 2 access keys, 1 SSH public key, "
         "1 signing certificate, 1 service-specific credential, 1 MFA device, 1 login profile\n"
-        "Reason: left the company"
+        "Reason: left the company\n"
+        f"Snapshot: {result.xcom('take_snapshot')}"
     ]
     # Mapped detach tasks, one per policy.
     assert sum(1 for task in result.task_states if task.startswith("detach_user_policy[")) == 12
@@ -74,7 +75,10 @@ def test_iam_calls_are_one_list_per_kind_plus_one_per_item(sandbox):
     items = sum(EVERYTHING[k] for k in EVERYTHING if k != "login_profile") + 1  # + the login profile
     # One call per item, plus DeleteVirtualMFADevice per MFA device, plus DeleteUser.
     assert len(removals) == items + EVERYTHING["mfa_devices"] + 1
-    assert [a for a in actions if a.startswith("Get")] == ["GetUser", "GetLoginProfile"]
+    # The reads besides listing: the user itself, and each inline policy's document for the snapshot.
+    assert sorted(a for a in actions if a.startswith("Get")) == sorted(
+        ["GetUser", "GetLoginProfile"] + ["GetUserPolicy"] * EVERYTHING["inline_policies"]
+    )
 
 
 def test_offboards_a_user_holding_nothing(sandbox):
@@ -84,7 +88,10 @@ def test_offboards_a_user_holding_nothing(sandbox):
 
     assert result.state == "success", result.task_states
     assert not user_exists(sandbox.iam, "carol")
-    assert sandbox.messages == ["IAM user carol deleted by arn:aws:sts::123456789012:user/moto\nRemoved: nothing"]
+    assert sandbox.messages == [
+        "IAM user carol deleted by arn:aws:sts::123456789012:user/moto\nRemoved: nothing\n"
+        f"Snapshot: {result.xcom('take_snapshot')}"
+    ]
 
 
 def test_missing_user_fails_at_the_first_task_and_changes_nothing(sandbox):
