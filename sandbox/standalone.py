@@ -1,0 +1,323 @@
+"""``make airflow``: the whole Airflow (``airflow standalone``) on this machine, wired to local AWS and Slack stand-ins.
+
+``standalone()`` is a context manager that starts, on free ports of 127.0.0.1, a sandbox moto server, a Slack
+stand-in and ``airflow standalone`` (scheduler, dag-processor, api-server and triggerer; LocalExecutor, SQLite,
+simple auth) with this project's DAGs and plugins, waits until the offboarding DAG is parsed, yields a
+``Standalone`` handle (REST client, CLI runner, boto3 IAM client on the moto server, Slack messages) and stops
+everything it started on exit. Tests and ``sandbox/screenshots.py`` use it; ``python -m sandbox.standalone`` seeds
+a demo user and keeps it running until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from sandbox.net import free_port, wait_for_http
+from sandbox.seed import seed_user
+from sandbox.slack_stub import SlackStub
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = ROOT / ".airflow" / "standalone"
+BIN = Path(sys.executable).parent
+DAG_ID = "iam_user_offboarding"
+DEMO_USER, BYSTANDER = "departing.engineer", "staying.engineer"
+FINISHED = {"success", "failed"}
+
+
+@dataclass
+class Standalone:
+    """A running stack: where it listens, and small clients for it."""
+
+    url: str
+    moto_url: str
+    slack: SlackStub
+    home: Path
+    env: dict[str, str]
+    log: Path
+    username: str = "admin"
+    _token: str | None = field(default=None, repr=False)
+
+    @property
+    def password(self) -> str | None:
+        """The admin password the simple auth manager generated (None when every user is admin)."""
+        path = self.home / "simple_auth_manager_passwords.json.generated"
+        if not path.exists():
+            return None
+        return json.loads(path.read_text()).get(self.username)
+
+    @property
+    def all_admins(self) -> bool:
+        return self.env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "").lower() == "true"
+
+    def token(self) -> str:
+        """A JWT, got the way a client gets one: ``POST /auth/token`` with the admin's credentials."""
+        if self._token is None:
+            if self.all_admins:
+                response = self._request("GET", "/auth/token", auth=False)
+            else:
+                body = {"username": self.username, "password": self.password}
+                response = self._request("POST", "/auth/token", body, auth=False)
+            self._token = response["access_token"]
+        return self._token
+
+    def _request(self, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")
+            raise RuntimeError(f"{method} {path} answered {error.code}: {detail}") from None
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the REST API (``/api/v2`` + ``path``) with a bearer token; return the decoded JSON."""
+        return self._request(method, "/api/v2" + path, body)
+
+    def trigger(self, conf: dict, dag_id: str = DAG_ID) -> str:
+        """Trigger a run through the REST API; return its run id."""
+        run = self.api("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
+        return run["dag_run_id"]
+
+    def wait_for_run(self, run_id: str, dag_id: str = DAG_ID, timeout: float = 120) -> str:
+        """Poll the run until it ends; return its state (raise TimeoutError after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            if state in FINISHED:
+                return state
+            time.sleep(1)
+        raise TimeoutError(f"run {run_id} of {dag_id} did not finish within {timeout} s; see {self.log}")
+
+    def task_states(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, str | None]:
+        instances = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]
+        return {
+            ti["task_id"] if ti["map_index"] < 0 else f"{ti['task_id']}[{ti['map_index']}]": ti["state"]
+            for ti in instances
+        }
+
+    def airflow(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run an ``airflow`` CLI command against this stack (same home, DB and connections)."""
+        return subprocess.run(
+            [str(BIN / "airflow"), *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+    @property
+    def iam(self):
+        """A boto3 IAM client on the moto server."""
+        return boto3.client(
+            "iam",
+            region_name="us-east-1",
+            endpoint_url=self.moto_url,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
+
+    @property
+    def messages(self) -> list[str]:
+        """The texts Slack received so far."""
+        with self.slack.lock:
+            return [m.get("text", "") for m in self.slack.messages]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def airflow_env(home: Path, api_port: int, moto_url: str, slack_url: str) -> dict[str, str]:
+    """The environment of ``airflow standalone`` and of CLI commands run against it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    # Bytecode caching makes each of the many airflow interpreters start about twice as fast.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(
+        # standalone starts its components as `airflow ...` subprocesses: they must find this venv's airflow.
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(api_port),
+        AIRFLOW__API__BASE_URL=f"http://localhost:{api_port}",
+        # Without it, tasks report to the default port 8080 and fail with "Connection refused".
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://localhost:{api_port}/execution/",
+        # Log servers get free ports too, so two stacks (or a stack and a test) can run side by side.
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW_CONN_AWS_DEFAULT=json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "sandbox",
+                "password": "sandbox",
+                "extra": {"region_name": "us-east-1", "endpoint_url": moto_url},
+            }
+        ),
+        AIRFLOW_CONN_SLACK_DEFAULT=json.dumps(
+            {"conn_type": "slackwebhook", "host": slack_url, "password": "T0/B0/standalone"}
+        ),
+        AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS=json.dumps(["break-glass-*"]),
+        AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI=f"file://{home}/snapshots",
+    )
+    return env
+
+
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        # A session of its own: Ctrl-C reaches only us, and we stop the whole group (children included).
+        return subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM the process group, then SIGKILL what is left after ``timeout`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    # Children of the group leader may outlive it; make sure none is left.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def _wait_until(check, timeout: float, what: str, log: Path, process: subprocess.Popen) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"airflow standalone exited with {process.returncode} while waiting for {what}; see {log}"
+            )
+        with contextlib.suppress(OSError, RuntimeError, KeyError, ValueError):
+            if result := check():
+                return result
+        time.sleep(1)
+    raise TimeoutError(f"{what} not ready within {timeout} s; see {log}")
+
+
+@contextlib.contextmanager
+def standalone(
+    home: Path = DEFAULT_HOME,
+    *,
+    api_port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+    dag_ids: tuple[str, ...] = (DAG_ID,),
+    timeout: float = 240,
+) -> Iterator[Standalone]:
+    """
+    Start moto, the Slack stand-in and ``airflow standalone``; yield once the DAGs in ``dag_ids`` are parsed.
+
+    :param home: the AIRFLOW_HOME (SQLite DB, logs, generated password); created if missing.
+    :param api_port: the UI/REST port (a free one by default).
+    :param extra_env: more environment for the Airflow processes, e.g. ``[core]`` options.
+    :param timeout: seconds to wait for the stack to be ready before giving up (and stopping it).
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "standalone.log"
+    log.write_text("")
+    moto_port, api_port = free_port(), api_port or free_port()
+    moto_url = f"http://127.0.0.1:{moto_port}"
+    processes: list[subprocess.Popen] = []
+    slack = SlackStub(("127.0.0.1", 0), echo=True)
+    threading.Thread(target=slack.serve_forever, daemon=True).start()
+    try:
+        processes.append(
+            _start([sys.executable, "-m", "sandbox.moto_server", "--port", str(moto_port)], dict(os.environ), log)
+        )
+        wait_for_http(f"{moto_url}/_sandbox/calls")
+        env = airflow_env(home, api_port, moto_url, slack.url) | (extra_env or {})
+        airflow = _start([str(BIN / "airflow"), "standalone"], env, log)
+        processes.append(airflow)
+        stack = Standalone(
+            url=f"http://localhost:{api_port}", moto_url=moto_url, slack=slack, home=home, env=env, log=log
+        )
+
+        def healthy() -> bool:
+            with urllib.request.urlopen(f"{stack.url}/api/v2/monitor/health", timeout=5) as response:
+                health = json.load(response)
+            return all(
+                (health.get(part) or {}).get("status") == "healthy"
+                for part in ("metadatabase", "scheduler", "dag_processor", "triggerer")
+            )
+
+        _wait_until(healthy, timeout, "the Airflow components", log, airflow)
+        for dag_id in dag_ids:
+            _wait_until(lambda d=dag_id: stack.api("GET", f"/dags/{d}"), timeout, f"DAG {dag_id}", log, airflow)
+        yield stack
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+        slack.shutdown()
+        slack.server_close()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    # Stop cleanly on Ctrl-C even when started with SIGINT ignored (a background job), and on `kill`.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    api_port = 8080 if port_is_free(8080) else free_port()
+    print(f"Starting airflow standalone under {DEFAULT_HOME.relative_to(ROOT)} (first start migrates the DB) ...")
+    try:
+        with standalone(api_port=api_port) as stack:
+            seed_user(stack.iam, DEMO_USER, tags={"team": "data"})
+            seed_user(stack.iam, BYSTANDER)
+            login = "every user is admin" if stack.all_admins else f"user {stack.username}, password {stack.password}"
+            print(
+                f"\nAirflow is ready: {stack.url}  (login: {login})\n"
+                f"  moto server (IAM, STS): {stack.moto_url}; Slack stand-in: {stack.slack.url}\n"
+                f"  seeded IAM users: {DEMO_USER} (holds one of everything), {BYSTANDER} (bystander)\n"
+                f'  trigger {DAG_ID} with {{"user_name": "{DEMO_USER}"}} from the UI, or:\n'
+                f"    AIRFLOW_HOME={stack.home} {BIN.relative_to(ROOT)}/airflow dags trigger {DAG_ID} "
+                f'--conf \'{{"user_name": "{DEMO_USER}"}}\'\n'
+                f"  Airflow's own output: {stack.log}\n"
+                "Slack messages appear below. Ctrl-C stops everything.\n",
+                flush=True,
+            )
+            while True:
+                time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
