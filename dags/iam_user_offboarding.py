@@ -15,7 +15,8 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
    and login profile are removed alongside.
 6. **delete_user** — a DeleteConflict re-lists and removes what is left, a few times, before failing.
 7. **notify_slack** — "IAM user NAME deleted by CALLER ARN", what was removed and the snapshot's location.
-   Sent only when this run deleted the user. Any task failing for good posts an alert instead.
+   Only when this run's DeleteUser deleted the user; if another run got there first, the message says the
+   user was already deleted. Any task failing for good posts an alert instead.
 
 Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`.
 """
@@ -26,7 +27,12 @@ import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
-from iam_lifecycle.notifications import dry_run_message, failure_alert, offboarding_message
+from iam_lifecycle.notifications import (
+    already_deleted_message,
+    dry_run_message,
+    failure_alert,
+    offboarding_message,
+)
 from iam_lifecycle.operators import (
     DeleteAccessKeysOperator,
     DeleteLoginProfileOperator,
@@ -44,6 +50,7 @@ from iam_lifecycle.operators import (
     RemoveUserFromGroupsOperator,
 )
 from iam_lifecycle.params import IAM_USER_NAME_PATTERN
+from iam_lifecycle.retries import IamRetryPolicy
 from iam_lifecycle.tasks import check_protection, is_dry_run, is_real_run, plan_offboarding, take_snapshot
 
 USER = "{{ params.user_name }}"
@@ -62,6 +69,7 @@ USER = "{{ params.user_name }}"
         "retry_delay": pendulum.duration(seconds=10),
         "retry_exponential_backoff": 2.0,
         "on_failure_callback": failure_alert(),
+        "retry_policy": IamRetryPolicy(),
         # Every AWS operator acts in the account of the connection the run was given.
         "aws_conn_id": "{{ params.aws_conn_id }}",
     },
@@ -117,7 +125,11 @@ def iam_user_offboarding():
     plan >> is_real_run() >> snapshot
 
     detached = DetachUserPolicyOperator.partial(
-        task_id="detach_user_policy", user_name=USER, map_index_template="{{ task.policy_arn }}"
+        task_id="detach_user_policy",
+        user_name=USER,
+        map_index_template="{{ task.policy_arn }}",
+        # IAM's rate limit is account-wide: cap concurrent detaches across all runs (reconciliation triggers many).
+        max_active_tis_per_dag=8,
     ).expand(policy_arn=attached.output)
     removals = [
         DeleteUserPoliciesOperator(
@@ -155,11 +167,11 @@ def iam_user_offboarding():
     deleted = DeleteUserOperator(task_id="delete_user", user_name=USER, trigger_rule="none_failed_min_one_success")
     [detached, login_profile] >> deleted
 
-    @task.short_circuit
+    @task
     def compose_message(params: dict, caller_arn: str, deleted: dict, plan: dict, snapshot_uri: str) -> str:
-        """The Slack text; skips the message when the user was already gone before this run deleted it."""
+        """The Slack text; "deleted" only when this run's DeleteUser deleted the user."""
         if not deleted["deleted"]:
-            return ""
+            return already_deleted_message(params["user_name"], caller_arn)
         return offboarding_message(params["user_name"], caller_arn, params["reason"], plan, snapshot_uri)
 
     SlackWebhookOperator(

@@ -1,8 +1,9 @@
 """``make demo``: offboard a user holding every kind of IAM dependency, end to end, on this machine.
 
 Starts a moto server (held to AWS's DeleteUser rule) and a Slack stand-in on 127.0.0.1, seeds the user and a
-bystander, runs ``airflow dags test iam_user_offboarding`` on SQLite under ``.airflow/``, then prints the Slack
-message and what each user held before and after. Exits non-zero if the user still exists.
+bystander, runs ``airflow dags test iam_user_offboarding`` on SQLite under ``.airflow/`` twice — a dry run,
+then the real run — and prints the Slack messages and what each user held before and after. Exits non-zero if
+the dry run changed anything or the user still exists.
 """
 
 from __future__ import annotations
@@ -80,6 +81,18 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> subproc
         return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
 
 
+def run_offboarding(env: dict[str, str], calls_url: str, conf: dict, name: str) -> tuple[str, list[dict]]:
+    """``airflow dags test`` one offboarding; return its final state and the IAM calls it made."""
+    urllib.request.urlopen(urllib.request.Request(calls_url, method="DELETE"))
+    log = AIRFLOW_HOME / f"demo-{name}.log"
+    print(f"airflow dags test iam_user_offboarding -c '{json.dumps(conf)}'  (log: {log})")
+    airflow(env, "dags", "test", "iam_user_offboarding", "-c", json.dumps(conf), log=log)
+    finished = re.findall(r"DagRun Finished: .*?state=(\w+)", log.read_text())
+    with urllib.request.urlopen(calls_url) as response:
+        calls = [c for c in json.load(response) if c["service"] == "iam"]
+    return (finished[-1] if finished else "unknown"), calls
+
+
 def main() -> int:
     AIRFLOW_HOME.mkdir(exist_ok=True)
     moto_port = free_port()
@@ -105,8 +118,6 @@ def main() -> int:
         seed_user(iam, USER, tags={"team": "data"})
         seed_user(iam, BYSTANDER)
         before = {u: inventory(iam, u) for u in (USER, BYSTANDER)}
-        with urllib.request.urlopen(f"{moto_url}/_sandbox/calls") as response:
-            seeding_calls = len(json.load(response))
 
         env = {
             **os.environ,
@@ -128,23 +139,28 @@ def main() -> int:
         }
         print("Migrating the Airflow metadata DB (SQLite, .airflow/) ...")
         airflow(env, "db", "migrate")
-        conf = {"user_name": USER, "reason": "make demo"}
-        log = AIRFLOW_HOME / "demo-offboarding.log"
-        print(f"Running: airflow dags test iam_user_offboarding -c '{json.dumps(conf)}'  (log: {log})")
-        airflow(env, "dags", "test", "iam_user_offboarding", "-c", json.dumps(conf), log=log)
-        finished = re.findall(r"DagRun Finished: .*?state=(\w+)", log.read_text())
-        print(f"Run state: {finished[-1] if finished else 'unknown'}")
+        sandbox_calls = f"{moto_url}/_sandbox/calls"
 
-        with urllib.request.urlopen(f"{moto_url}/_sandbox/calls") as response:
-            run_calls = [c for c in json.load(response)[seeding_calls:] if c["service"] == "iam"]
-        print(f"\nIAM API calls made by the run: {len(run_calls)}")
+        print("\n== 1. Dry run: the plan, posted to Slack; nothing may change ==")
+        dry_state, dry_calls = run_offboarding(env, sandbox_calls, {"user_name": USER, "dry_run": True}, "dry-run")
+        changes = [c["action"] for c in dry_calls if not c["action"].startswith(("Get", "List"))]
+        print(f"Run state: {dry_state}; IAM calls: {len(dry_calls)}, of which changes: {len(changes)}")
+        unchanged = inventory(iam, USER) == before[USER]
+        print(f"{USER} unchanged: {'yes' if unchanged else 'NO'}")
+
+        print("\n== 2. The real run ==")
+        state, calls = run_offboarding(env, sandbox_calls, {"user_name": USER, "reason": "make demo"}, "offboarding")
+        print(f"Run state: {state}; IAM calls: {len(calls)}")
         after = {u: inventory(iam, u) for u in (USER, BYSTANDER)}
         print_table(before, after)
         print("\nSlack received:")
         for message in slack.messages:
             print("  " + message.get("text", "").replace("\n", "\n  "))
+        if changes or not unchanged:
+            print("\nFAILED: the dry run changed something")
+            return 1
         if after[USER] is not None:
-            print(f"\nFAILED: {USER} still exists (see {log})")
+            print(f"\nFAILED: {USER} still exists (see {AIRFLOW_HOME}/demo-offboarding.log)")
             return 1
         print(f"\nOK: {USER} is gone with everything it held; {BYSTANDER} is untouched.")
         return 0

@@ -2,11 +2,27 @@
 
 Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serves, on the same port:
 
-* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params"}]`` (for REST calls
-  such as S3's, ``action`` is the method and path); ``DELETE`` clears.
+* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params", "key"}]`` (``key``
+  is the caller's access key id; for REST calls such as S3's, ``action`` is the method and path and ``params``
+  is empty); ``DELETE`` clears.
 * ``POST /_sandbox/faults`` — ``{"throttle_fraction": 0.3, "seed": 1, "fail": {"DeleteUser":
-  ["EntityTemporarilyUnmodifiable", 2]}}``: answer a seeded fraction of IAM calls with ``Throttling``, and the
-  first N calls of an action with the given error. Injected failures are not recorded as calls.
+  ["EntityTemporarilyUnmodifiable", 2], "DetachUserPolicy": ["AccessDenied", 99, 6]}}``: answer a seeded fraction
+  of IAM calls with ``Throttling``, and N calls of an action with the given error (after letting the first K
+  through, when a third number is given). Injected failures are not recorded as calls; ``GET`` returns how many
+  were injected, by ``action:error``.
+* ``POST /_sandbox/users/<name>/dates`` — ``{"account": "123456789012", "create_date": iso, "password_last_used":
+  iso | null, "access_key_last_used": [iso | null, ...]}``: set an IAM user's dates in moto's state (what the
+  credential report and GetAccountAuthorizationDetails show); every key is optional, ``null`` means never used,
+  the list goes by the user's access keys in creation order, and ``create_date`` also back-dates the user's
+  access keys. ``account`` defaults to moto's default account.
+* ``POST /_sandbox/bulk_users`` — ``{"count": 10000, "prefix": "u", "with_keys": 1, "account": "123456789012"}``:
+  create users ``<prefix>00000``, ``<prefix>00001``… straight in moto's state (seconds for 10,000; minutes
+  through the API), each with ``with_keys`` access keys (0-2, default 0); every third one also has a console
+  password. Dates follow from the index: created 1-730 days ago, each credential last used 0-364 days ago (not
+  before the user's creation), every fifth user's credentials never used. Answers ``{"created": count}``.
+
+An access key id of 12 digits selects that account (as moto's ``x-moto-account-id`` header does), so Airflow
+connections with login ``111111111111`` and ``222222222222`` are two accounts on one server.
 """
 
 from __future__ import annotations
@@ -15,7 +31,10 @@ import argparse
 import io
 import json
 import random
+import re
 import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 from werkzeug.serving import make_server
@@ -23,7 +42,64 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox import strict_moto
 
-ERROR_STATUS = {"Throttling": 400, "EntityTemporarilyUnmodifiable": 409, "ServiceFailure": 500}
+ERROR_STATUS = {
+    "Throttling": 400,
+    "EntityTemporarilyUnmodifiable": 409,
+    "ConcurrentModification": 409,
+    "DeleteConflict": 409,
+    "AccessDenied": 403,
+    "ServiceFailure": 500,
+}
+USER_DATES_PATH = re.compile(r"^/_sandbox/users/(?P<name>[^/]+)/dates$")
+ACCOUNT_ACCESS_KEY = re.compile(r"Credential=(?P<account>\d{12})/")
+
+
+def _naive_utc(value: str | None) -> datetime | None:
+    """An ISO 8601 time as moto stores it (naive UTC); None stays None."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None)
+
+
+def set_user_dates(name: str, dates: dict) -> None:
+    """Set a user's creation and last-use dates in moto's state (see the module docstring)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+    user = iam_backends[dates.get("account", DEFAULT_ACCOUNT_ID)]["aws"].users[name]
+    if "create_date" in dates:
+        user.create_date = _naive_utc(dates["create_date"])
+        for key in user.access_keys:
+            key.create_date = user.create_date
+    if "password_last_used" in dates:
+        user.password_last_used = _naive_utc(dates["password_last_used"])
+    for key, used in zip(user.access_keys, dates.get("access_key_last_used", []), strict=False):
+        key.last_used = None if used is None else AccessKeyLastUsed(_naive_utc(used), "s3", "us-east-1")
+
+
+def create_bulk_users(spec: dict) -> int:
+    """Create many users with credentials and dates in moto's state (see the module docstring)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+    backend = iam_backends[spec.get("account", DEFAULT_ACCOUNT_ID)]["aws"]
+    count, prefix, keys = int(spec["count"]), spec.get("prefix", "u"), int(spec.get("with_keys", 0))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for i in range(count):
+        name = f"{prefix}{i:05d}"
+        user = backend.create_user("us-east-1", name)
+        age = 1 + i * 37 % 730
+        user.create_date = now - timedelta(days=age)
+        last_used = None if i % 5 == 0 else now - timedelta(days=min(i * 13 % 365, age))
+        if i % 3 == 0:
+            backend.create_login_profile(name, "Sandbox-Passw0rd!")
+            user.password_last_used = last_used
+        for _ in range(keys):
+            key = backend.create_access_key(name)
+            key.create_date = user.create_date
+            key.last_used = last_used and AccessKeyLastUsed(last_used, "s3", "us-east-1")
+    return count
 
 
 def _error_xml(code: str) -> str:
@@ -42,6 +118,7 @@ class SandboxMiddleware:
         self.lock = threading.Lock()
         self.calls: list[dict] = []
         self.faults: dict = {}
+        self.injected: Counter[str] = Counter()
         self.random = random.Random(0)
 
     def _control(self, request: Request) -> Response:
@@ -50,44 +127,66 @@ class SandboxMiddleware:
                 if request.method == "DELETE":
                     self.calls.clear()
                 return Response(json.dumps(self.calls), mimetype="application/json")
+            if request.path == "/_sandbox/faults" and request.method == "GET":
+                return Response(json.dumps(self.injected), mimetype="application/json")
             if request.path == "/_sandbox/faults":
+                self.injected.clear()
                 self.faults = request.get_json() or {}
                 self.faults["fail"] = {k: list(v) for k, v in self.faults.get("fail", {}).items()}
                 self.random = random.Random(self.faults.get("seed", 0))
                 return Response("{}", mimetype="application/json")
+            if (match := USER_DATES_PATH.match(request.path)) and request.method == "POST":
+                try:
+                    set_user_dates(match["name"], request.get_json() or {})
+                except KeyError as error:
+                    return Response(json.dumps({"error": f"no such account or user: {error}"}), status=404)
+                return Response("{}", mimetype="application/json")
+            if request.path == "/_sandbox/bulk_users" and request.method == "POST":
+                created = create_bulk_users(request.get_json() or {})
+                return Response(json.dumps({"created": created}), mimetype="application/json")
         return Response("not found", status=404)
 
     def _injected_error(self, service: str, action: str) -> str | None:
         with self.lock:
+            error = None
             pending = self.faults.get("fail", {}).get(action)
-            if pending and pending[1] > 0:
+            if pending and len(pending) > 2 and pending[2] > 0:
+                pending[2] -= 1  # let this call through: the failures start after the skipped ones
+            elif pending and pending[1] > 0:
                 pending[1] -= 1
-                return pending[0]
+                error = pending[0]
             fraction = self.faults.get("throttle_fraction", 0)
-            if service == "iam" and fraction and self.random.random() < fraction:
-                return "Throttling"
-        return None
+            if error is None and service == "iam" and fraction and self.random.random() < fraction:
+                error = "Throttling"
+            if error:
+                self.injected[f"{action}:{error}"] += 1
+            return error
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         if request.path.startswith("/_sandbox/"):
             return self._control(request)(environ, start_response)
+        if match := ACCOUNT_ACCESS_KEY.search(request.headers.get("Authorization", "")):
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = match["account"]
         body = request.get_data()
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         auth = request.headers.get("Authorization", "")
-        service = auth.split("Credential=")[-1].split("/")[3] if "Credential=" in auth else "unknown"
+        scope = auth.split("Credential=")[-1].split("/") if "Credential=" in auth else ["", "", "", "unknown"]
+        key, service = scope[0], scope[3]
         action = params.pop("Action", None) or request.args.get("Action")
         if action:
             if error := self._injected_error(service, action):
                 response = Response(_error_xml(error), status=ERROR_STATUS.get(error, 400), mimetype="text/xml")
                 return response(environ, start_response)
             params.pop("Version", None)
+        elif target := request.headers.get("X-Amz-Target"):  # JSON protocol (Secrets Manager)
+            action, params = target.rsplit(".", 1)[-1], json.loads(body or b"{}")
         else:  # a REST call (S3): record the method and path
             action, params = f"{request.method} {request.path}", {}
         with self.lock:
-            self.calls.append({"service": service, "action": action, "params": params})
+            self.calls.append({"service": service, "action": action, "params": params, "key": key})
         return self.app(environ, start_response)
 
 

@@ -7,13 +7,17 @@ as done and log it; every other error propagates.
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from airflow.providers.amazon.aws.hooks.secrets_manager import SecretsManagerHook as ProviderSecretsManagerHook
 from airflow.providers.amazon.aws.hooks.sts import StsHook as ProviderStsHook
 from botocore.config import Config
+
+from iam_lifecycle.retries import retry_transient_iam_errors
 
 #: Used unless the connection extra (``config_kwargs``) or the operator (``botocore_config``) sets retries.
 #: Adaptive mode retries throttling and transient errors with a client-side rate limiter, which matters
@@ -53,6 +57,17 @@ class StsHook(AdaptiveRetriesMixin, ProviderStsHook):
         return self.conn.get_caller_identity()["Arn"]
 
 
+class SecretsManagerHook(AdaptiveRetriesMixin, ProviderSecretsManagerHook):
+    """The provider's Secrets Manager hook with this package's retry defaults."""
+
+    def store_secret(self, name: str, value: str, description: str) -> str:
+        """Create the secret, or add a new version when it exists; return its ARN."""
+        try:
+            return self.conn.create_secret(Name=name, SecretString=value, Description=description)["ARN"]
+        except self.conn.exceptions.ResourceExistsException:
+            return self.conn.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+
+
 class IamHook(AdaptiveRetriesMixin, AwsBaseHook):
     """
     Interact with AWS IAM users and everything they hold.
@@ -64,6 +79,12 @@ class IamHook(AdaptiveRetriesMixin, AwsBaseHook):
         kwargs["client_type"] = "iam"
         super().__init__(*args, **kwargs)
         self.page_size = page_size
+
+    def get_client_type(self, *args, **kwargs):
+        """The IAM client, also retrying IAM's transient conflicts (see :mod:`iam_lifecycle.retries`)."""
+        client = super().get_client_type(*args, **kwargs)
+        client.meta.events.register_first("needs-retry.iam", retry_transient_iam_errors)
+        return client
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -224,6 +245,51 @@ class IamHook(AdaptiveRetriesMixin, AwsBaseHook):
             for user in users
         ]
 
+    # ---- creating ------------------------------------------------------------------------------------------
+
+    def create_user(
+        self, user_name: str, path: str, tags: dict[str, str], permissions_boundary: str | None
+    ) -> dict[str, Any] | None:
+        """Create the user with its path, tags and boundary in one call; None when it already exists."""
+        kwargs: dict[str, Any] = {
+            "UserName": user_name,
+            "Path": path,
+            "Tags": [{"Key": key, "Value": value} for key, value in tags.items()],
+        }
+        if permissions_boundary:
+            kwargs["PermissionsBoundary"] = permissions_boundary
+        try:
+            user = self.conn.create_user(**kwargs)["User"]
+        except self.conn.exceptions.EntityAlreadyExistsException:
+            return None
+        self.log.info("Created IAM user %s", user["Arn"])
+        return user
+
+    def add_user_to_groups(self, user_name: str, group_names: list[str]) -> list[str]:
+        for group in group_names:
+            self.conn.add_user_to_group(UserName=user_name, GroupName=group)
+            self.log.info("Added %s to group %s", user_name, group)
+        return group_names
+
+    def attach_user_policies(self, user_name: str, policy_arns: list[str]) -> list[str]:
+        for arn in policy_arns:
+            self.conn.attach_user_policy(UserName=user_name, PolicyArn=arn)
+            self.log.info("Attached %s to %s", arn, user_name)
+        return policy_arns
+
+    def put_user_policies(self, user_name: str, documents: dict[str, Any]) -> list[str]:
+        """Create or replace inline policies from name -> document (a JSON object or string)."""
+        for name, document in documents.items():
+            text = document if isinstance(document, str) else json.dumps(document)
+            self.conn.put_user_policy(UserName=user_name, PolicyName=name, PolicyDocument=text)
+            self.log.info("Put inline policy %s on %s", name, user_name)
+        return list(documents)
+
+    def create_login_profile(self, user_name: str, password: str) -> None:
+        """Give the user a console password that must be changed at first sign-in."""
+        self.conn.create_login_profile(UserName=user_name, Password=password, PasswordResetRequired=True)
+        self.log.info("Created a login profile for %s (password reset required)", user_name)
+
     # ---- removing ------------------------------------------------------------------------------------------
 
     @contextmanager
@@ -363,3 +429,45 @@ class IamHook(AdaptiveRetriesMixin, AwsBaseHook):
                 self.remove_dependencies(user_name, leftovers)
                 time.sleep(backoff_seconds * attempt)
         return self._delete_user_once(user_name)
+
+    # ---- disabling (stale-user reconciliation) -------------------------------------------------------------
+
+    def describe_user(self, user_name: str) -> dict[str, Any] | None:
+        """
+        The user as plain data (what a snapshot records), or None when there is no such user.
+
+        ``UserName``, ``UserId``, ``Arn``, ``Path``, ``CreateDate`` (ISO 8601), ``Tags`` (a dict) and
+        ``PermissionsBoundary`` (a policy ARN or None).
+        """
+        user = self.get_user(user_name)
+        if user is None:
+            return None
+        return {
+            "UserName": user["UserName"],
+            "UserId": user["UserId"],
+            "Arn": user["Arn"],
+            "Path": user["Path"],
+            "CreateDate": user["CreateDate"].isoformat(),
+            "Tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
+            "PermissionsBoundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
+        }
+
+    def deactivate_access_keys(self, user_name: str, access_key_ids: list[str]) -> dict[str, list[str]]:
+        """Make the user's access keys Inactive (they stay, and can be made Active again); gone is fine."""
+        outcome: dict[str, list[str]] = {"deactivated": [], "already_gone": []}
+        for key_id in access_key_ids:
+            try:
+                self.conn.update_access_key(UserName=user_name, AccessKeyId=key_id, Status="Inactive")
+            except self.conn.exceptions.NoSuchEntityException:
+                self.log.info("Access key %s of %s was already gone", key_id, user_name)
+                outcome["already_gone"].append(key_id)
+            else:
+                self.log.info("Deactivated access key %s of %s", key_id, user_name)
+                outcome["deactivated"].append(key_id)
+        return outcome
+
+    def tag_user(self, user_name: str, tags: dict[str, str]) -> dict[str, str]:
+        """Add tags to the user (replacing the values of keys it already has)."""
+        self.conn.tag_user(UserName=user_name, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+        self.log.info("Tagged %s with %s", user_name, tags)
+        return tags

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 #: How each kind of removed thing is named in a message, singular and plural.
 KIND_NAMES = {
@@ -45,6 +46,11 @@ def offboarding_message(
     return "\n".join(lines)
 
 
+def already_deleted_message(user_name: str, caller_arn: str) -> str:
+    """For a run that found the user already deleted by someone else (e.g. a concurrent run)."""
+    return f"IAM user {user_name} was already deleted when this run ({caller_arn}) came to delete it; nothing to do"
+
+
 def _items(items: list | bool) -> str:
     if isinstance(items, bool):
         return "yes" if items else "no"
@@ -70,6 +76,78 @@ def failure_alert(slack_webhook_conn_id: str = "slack_default"):
         text=(
             "FAILED: {{ dag.dag_id }} / {{ ti.task_id }} (run {{ run_id }})"
             "{% if params.get('user_name') %} for IAM user {{ params.user_name }}{% endif %}: "
-            "{{ ((exception | string).strip().splitlines() or ['unknown error'])[0] }}"
+            "{% if exception %}{{ ((exception | string).strip().splitlines() or ['unknown error'])[0] }}"
+            "{% else %}no error was passed to the callback; see the task's log{% endif %}"
         ),
     )
+
+
+def provisioning_message(spec: Mapping[str, Any], caller_arn: str, secret_arn: str | None) -> str:
+    """'IAM user NAME created|restored by ARN', what it was given, and where its console password is."""
+    lines = [f"IAM user {spec['user_name']} {spec['action']} by {caller_arn}"]
+    if spec["action"] == "restored":
+        lines.append(f"From snapshot: {spec['source']}")
+    lines.append(
+        f"Path {spec['path']}; {len(spec['tags'])} tags; boundary: {spec['permissions_boundary'] or 'none'}; "
+        f"groups: {', '.join(spec['groups']) or 'none'}; "
+        f"{count_phrase('managed_policies', len(spec['managed_policy_arns']))}; "
+        f"{count_phrase('inline_policies', len(spec['inline_policies']))}"
+    )
+    if secret_arn:
+        lines.append(f"Console password (reset required at first sign-in) is in Secrets Manager: {secret_arn}")
+    return "\n".join(lines)
+
+
+#: How the credential report's credentials are named in the stale-user report.
+CREDENTIAL_NAMES = {"password": "console password", "access_key_1": "access key 1", "access_key_2": "access key 2"}
+
+
+def _stale_user_line(entry: Mapping[str, Any]) -> str:
+    idle = ", ".join(CREDENTIAL_NAMES.get(c, c) for c in entry["idle_credentials"]) or "no credentials"
+    line = f"• {entry['user_name']}: idle {entry['idle_days']} days ({idle})"
+    if entry.get("disabled_at"):
+        line += f", disabled on {entry['disabled_at']}"
+    return line
+
+
+def _capped(lines: list[str], limit: int, more: str) -> list[str]:
+    return lines[:limit] + ([f"…and {len(lines) - limit} more{more}"] if len(lines) > limit else [])
+
+
+def reconciliation_message(
+    plan: Mapping[str, Any], report_uris: Mapping[str, str], run_id: str, max_idle_days: int, limit: int = 50
+) -> str:
+    """
+    The stale-user report: per account the counts, the stale users (up to ``limit``, stalest first, with their
+    idle days and idle credentials), the exempt ones with the reason, and the report file; then what this run did.
+
+    :param plan: as ``iam_lifecycle.reconciliation.plan_reconciliation`` returns it.
+    :param report_uris: account id -> URI of its JSON report.
+    """
+    mode = plan["mode"]
+    lines = [f"Stale IAM users (unused for {max_idle_days} days or more), mode {mode}, run {run_id}"]
+    for finding in plan["accounts"]:
+        stale, exempt = finding["stale"], finding["exempt"]
+        lines.append(
+            f"Account {finding['account']} ({finding['aws_conn_id']}): {finding['users_scanned']} users scanned, "
+            f"{len(stale)} stale, {len(exempt)} exempt"
+        )
+        lines += _capped([_stale_user_line(entry) for entry in stale], limit, "")
+        exempt_lines = [f"• exempt: {e['user_name']}, idle {e['idle_days']} days: {e['reason']}" for e in exempt]
+        lines += _capped(exempt_lines, limit, " exempt")
+        lines.append(f"Report: {report_uris[finding['account']]}")
+    acted = ", ".join(f"{c['user_name']} ({c['account']})" for c in plan["selected"])
+    if mode == "report":
+        lines.append("Report only: nothing was changed.")
+    elif not plan["selected"]:
+        lines.append(f"Nobody to {mode}: nothing was changed.")
+    elif mode == "disable":
+        lines.append(
+            f"Disabled {len(plan['selected'])} (access keys deactivated, console password deleted, "
+            f"tagged lifecycle:disabled-at): {acted}"
+        )
+    else:
+        lines.append(f"Offboarded {len(plan['selected'])}, each by its own iam_user_offboarding run: {acted}")
+    if plan["over_cap"]:
+        lines.append(f"Not touched, over the cap (max_users={plan['max_users']}): {len(plan['over_cap'])} stale users.")
+    return "\n".join(lines)

@@ -13,6 +13,8 @@ Return values are plain JSON (lists, dicts, strings) so they show in the XCom ta
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,8 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle.hooks import IamHook, StsHook
+from iam_lifecycle.hooks import IamHook, SecretsManagerHook, StsHook
+from iam_lifecycle.links import IamUserConsoleLink
 from iam_lifecycle.params import invalid_user_name_reason
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ class _IamUserOperator(AwsBaseOperator[IamHook]):
 
     aws_hook_class = IamHook
     template_fields: Sequence[str] = aws_template_fields("user_name")
+    operator_extra_links = (IamUserConsoleLink(),)
 
     def __init__(self, *, user_name: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -62,18 +66,10 @@ class GetUserOperator(_IamUserOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         if reason := invalid_user_name_reason(self.user_name):
             raise AirflowFailException(f"{reason}; nothing was changed.")
-        user = self.hook.get_user(self.user_name)
+        user = self.hook.describe_user(self.user_name)
         if user is None:
             raise AirflowFailException(f"IAM user {self.user_name!r} does not exist; nothing was changed.")
-        return {
-            "UserName": user["UserName"],
-            "UserId": user["UserId"],
-            "Arn": user["Arn"],
-            "Path": user["Path"],
-            "CreateDate": user["CreateDate"].isoformat(),
-            "Tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
-            "PermissionsBoundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
-        }
+        return user
 
 
 class ListAttachedUserPoliciesOperator(_IamUserOperator):
@@ -109,6 +105,147 @@ class ListUserDependenciesOperator(_IamUserOperator):
         dependencies = self.hook.list_dependencies(self.user_name, managed_policies=False)
         self.log.info("%s holds: %s", self.user_name, dependencies)
         return dependencies
+
+
+class CreateUserOperator(_IamUserOperator):
+    """
+    Create an IAM user with its path, tags and permissions boundary; fail (without retry) if it exists.
+
+    :param user_name: the new user's name (templated).
+    :param path: the user's path, e.g. ``/staff/`` (templated).
+    :param tags: tag key -> value (templated).
+    :param permissions_boundary: ARN of the managed policy to use as boundary, or None (templated).
+    :return: the user's ``UserName``, ``UserId`` and ``Arn``.
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "path", "tags", "permissions_boundary")
+
+    def __init__(
+        self,
+        *,
+        path: str = "/",
+        tags: dict[str, str] | None = None,
+        permissions_boundary: str | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.path = path
+        self.tags = tags
+        self.permissions_boundary = permissions_boundary
+
+    def execute(self, context: Context) -> dict[str, str]:
+        if reason := invalid_user_name_reason(self.user_name):
+            raise AirflowFailException(f"{reason}; nothing was changed.")
+        # Checked first so a refusal makes no mutating call; CreateUser's own conflict covers a race.
+        user = None
+        if self.hook.get_user(self.user_name) is None:
+            user = self.hook.create_user(self.user_name, self.path, self.tags or {}, self.permissions_boundary)
+        if user is None:
+            raise AirflowFailException(f"IAM user {self.user_name!r} already exists; nothing was changed.")
+        return {"UserName": user["UserName"], "UserId": user["UserId"], "Arn": user["Arn"]}
+
+
+class AddUserToGroupsOperator(_IamUserOperator):
+    """
+    Add a user to groups.
+
+    :param user_name: the IAM user's name (templated).
+    :param group_names: the groups' names (templated).
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "group_names")
+
+    def __init__(self, *, group_names: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.group_names = group_names
+
+    def execute(self, context: Context) -> list[str]:
+        return self.hook.add_user_to_groups(self.user_name, list(self.group_names or []))
+
+
+class AttachUserPoliciesOperator(_IamUserOperator):
+    """
+    Attach managed policies to a user.
+
+    :param user_name: the IAM user's name (templated).
+    :param policy_arns: the policies' ARNs (templated).
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "policy_arns")
+
+    def __init__(self, *, policy_arns: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.policy_arns = policy_arns
+
+    def execute(self, context: Context) -> list[str]:
+        return self.hook.attach_user_policies(self.user_name, list(self.policy_arns or []))
+
+
+class PutUserPoliciesOperator(_IamUserOperator):
+    """
+    Create or replace a user's inline policies.
+
+    :param user_name: the IAM user's name (templated).
+    :param policy_documents: inline policy name -> policy document (templated).
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "policy_documents")
+    template_fields_renderers = {"policy_documents": "json"}
+
+    def __init__(self, *, policy_documents: dict[str, Any], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.policy_documents = policy_documents
+
+    def execute(self, context: Context) -> list[str]:
+        return self.hook.put_user_policies(self.user_name, dict(self.policy_documents or {}))
+
+
+class CreateLoginProfileOperator(_IamUserOperator):
+    """
+    Give a user console access with a random password kept only in AWS Secrets Manager.
+
+    The password must be changed at first sign-in. It is stored in the secret
+    ``<secret_prefix>/<user_name>`` (a new version if that secret exists) before the login profile is
+    created, and only the secret's ARN is logged and returned.
+
+    :param user_name: the IAM user's name (templated).
+    :param console_access: when false, do nothing (templated).
+    :param secret_prefix: prefix of the secret's name.
+    :return: ``{"secret_arn": ...}``, or None without console access.
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "console_access")
+
+    def __init__(
+        self, *, console_access: bool, secret_prefix: str = "iam-lifecycle/console-password", **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self.console_access = console_access
+        self.secret_prefix = secret_prefix
+
+    def execute(self, context: Context) -> dict[str, str] | None:
+        if not self.console_access:
+            self.log.info("No console access asked for %s", self.user_name)
+            return None
+        password = random_password()
+        secret_store = SecretsManagerHook(**self._hook_parameters)
+        secret_arn = secret_store.store_secret(
+            f"{self.secret_prefix}/{self.user_name}",
+            password,
+            f"Initial console password of IAM user {self.user_name} (reset required at first sign-in)",
+        )
+        self.hook.create_login_profile(self.user_name, password)
+        self.log.info("Console password of %s stored in %s", self.user_name, secret_arn)
+        return {"secret_arn": secret_arn}
+
+
+def random_password(length: int = 24) -> str:
+    """A password meeting any IAM password policy: every character class, from a CSPRNG."""
+    classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "!@#$%^&*()_+-=[]{}|"]
+    chars = [secrets.choice(c) for c in classes]
+    chars += [secrets.choice("".join(classes)) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
 
 
 class _RemoveUserItemsOperator(_IamUserOperator):
@@ -285,3 +422,42 @@ class DeleteUserOperator(_IamUserOperator):
 
     def execute(self, context: Context) -> dict[str, bool]:
         return {"deleted": self.hook.delete_user(self.user_name)}
+
+
+class DeactivateAccessKeysOperator(_IamUserOperator):
+    """
+    Make a user's access keys Inactive (UpdateAccessKey); they stay, so they can be made Active again.
+
+    :param user_name: the IAM user's name (templated).
+    :param access_key_ids: the access key ids (templated).
+    :return: ``{"deactivated": [...], "already_gone": [...]}``.
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "access_key_ids")
+
+    def __init__(self, *, access_key_ids: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.access_key_ids = access_key_ids
+
+    def execute(self, context: Context) -> dict[str, list[str]]:
+        self.log.info("Deactivating access keys %s of %s", self.access_key_ids, self.user_name)
+        return self.hook.deactivate_access_keys(self.user_name, list(self.access_key_ids or []))
+
+
+class TagUserOperator(_IamUserOperator):
+    """
+    Add tags to a user (TagUser); a key the user already has gets the new value.
+
+    :param user_name: the IAM user's name (templated).
+    :param tags: tag key -> value (templated).
+    :return: the tags set.
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "tags")
+
+    def __init__(self, *, tags: dict[str, str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.tags = tags
+
+    def execute(self, context: Context) -> dict[str, str]:
+        return self.hook.tag_user(self.user_name, dict(self.tags))

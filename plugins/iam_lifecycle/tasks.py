@@ -60,7 +60,36 @@ def take_snapshot(
     :param aws_conn_id: connection of the user's account (the snapshot store always uses ``aws_default``).
     """
     context = get_current_context()
-    hook = IamHook(aws_conn_id=aws_conn_id)
+    return write_user_snapshot(
+        IamHook(aws_conn_id=aws_conn_id),
+        user,
+        caller_arn,
+        managed_policies,
+        dependencies,
+        run_id=context["run_id"],
+        reason=context["params"].get("reason", ""),
+    )
+
+
+def write_user_snapshot(
+    hook: IamHook,
+    user: dict[str, Any],
+    caller_arn: str,
+    managed_policies: list[str],
+    dependencies: dict[str, Any],
+    *,
+    run_id: str,
+    reason: str,
+) -> str:
+    """
+    Fetch the inline policies' documents, write the user's snapshot and return its URI; raise if it can't.
+
+    The one snapshot code path: offboarding's :func:`take_snapshot` and the reconciliation's disabling use it.
+
+    :param hook: a hook on the user's account.
+    :param user: as ``GetUserOperator`` (or ``IamHook.describe_user``) returns it.
+    :param dependencies: as ``IamHook.list_dependencies`` returns it.
+    """
     documents = {
         name: hook.get_user_policy_document(user["UserName"], name) for name in dependencies["inline_policies"]
     }
@@ -69,9 +98,9 @@ def take_snapshot(
         managed_policies,
         dependencies,
         documents,
-        run_id=context["run_id"],
+        run_id=run_id,
         caller_arn=caller_arn,
-        reason=context["params"].get("reason", ""),
+        reason=reason,
         # Each attempt writes its own snapshot: a retry after a partial removal must not replace the first.
         taken_at=datetime.datetime.now(datetime.UTC),
     )

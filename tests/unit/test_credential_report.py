@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from moto.core.responses import ActionResult
 from moto.iam.models import AccessKeyLastUsed, iam_backends
-from moto.iam.responses import IamResponse
 
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.staleness import parse_credential_report, stale_users
@@ -152,31 +150,12 @@ def test_list_users_with_details_returns_tags(iam, hook):
     assert users["bob"]["Tags"] == {}
 
 
-@pytest.fixture
-def paged_authorization_details(monkeypatch):
-    """
-    Make moto page GetAccountAuthorizationDetails' users as AWS does (MaxItems, default 100, and Marker).
-
-    moto returns every user in one page whatever MaxItems says, which would hide both a hook that does not
-    follow Marker and the real number of calls.
-    """
-    original = IamResponse.get_account_authorization_details
-
-    def paged(self):
-        result = dict(original(self).result)
-        users = list(result["UserDetailList"])
-        start = int(self._get_param("Marker") or 0)
-        size = int(self._get_param("MaxItems") or 100)
-        result["UserDetailList"] = users[start : start + size]
-        result["IsTruncated"] = start + size < len(users)
-        if result["IsTruncated"]:
-            result["Marker"] = str(start + size)
-        return ActionResult(result)
-
-    monkeypatch.setattr(IamResponse, "get_account_authorization_details", paged)
+# GetAccountAuthorizationDetails is paged as AWS pages it (MaxItems, default 100, and Marker) by
+# sandbox.strict_moto, applied in conftest: moto alone returns every user in one page, which would hide both a
+# hook that does not follow Marker and the real number of calls.
 
 
-def test_listing_users_follows_every_page(iam, aws, paged_authorization_details, iam_calls):
+def test_listing_users_follows_every_page(iam, aws, iam_calls):
     for n in range(12):
         backend().create_user("us-east-1", f"user-{n:02}", tags=[{"Key": "n", "Value": str(n)}])
     iam_calls.clear()
@@ -187,7 +166,19 @@ def test_listing_users_follows_every_page(iam, aws, paged_authorization_details,
     assert iam_calls == ["GetAccountAuthorizationDetails"] * 3
 
 
-def test_finding_costs_about_the_same_for_100_and_2000_users(aws, paged_authorization_details, iam_calls):
+def test_list_users_is_paged_like_aws(iam):
+    for n in range(105):
+        backend().create_user("us-east-1", f"user-{n:03}")
+
+    first = iam.list_users()
+    rest = iam.list_users(Marker=first["Marker"])
+
+    assert (len(first["Users"]), first["IsTruncated"]) == (100, True)
+    assert (len(rest["Users"]), rest["IsTruncated"]) == (5, False)
+    assert len(iam.list_users(MaxItems=1000)["Users"]) == 105
+
+
+def test_finding_costs_about_the_same_for_100_and_2000_users(aws, iam_calls):
     """Cost: the report's 2-3 calls plus one call per 1000 users, whatever the number of users."""
 
     def calls_to_find(user_count: int) -> list[str]:

@@ -6,8 +6,8 @@ import datetime
 import json
 
 import pytest
-
 from airflow.sdk import ObjectStoragePath
+
 from iam_lifecycle.snapshots import build_snapshot, read_snapshot, storage_root, write_snapshot
 
 USER = {

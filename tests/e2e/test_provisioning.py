@@ -1,0 +1,135 @@
+"""iam_user_provisioning: restore after offboarding, and onboarding from a spec, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox.seed import EVERYTHING, seed_user
+from tests.e2e.test_offboarding import holdings, user_exists
+from tests.fixtures.e2e import run_dag
+
+pytestmark = pytest.mark.e2e
+
+POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+
+
+def described(iam, name: str) -> dict:
+    """Everything restore must bring back, read independently of the code under test."""
+    user = iam.get_user(UserName=name)["User"]
+    inline = {
+        policy: iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
+        for policy in iam.list_user_policies(UserName=name)["PolicyNames"]
+    }
+    return {
+        "path": user["Path"],
+        "tags": sorted((t["Key"], t["Value"]) for t in iam.list_user_tags(UserName=name)["Tags"]),
+        "boundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
+        "groups": sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]),
+        "policies": sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]),
+        "inline": inline,
+    }
+
+
+def has_login_profile(iam, name: str) -> bool:
+    try:
+        iam.get_login_profile(UserName=name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
+def test_offboard_then_restore_brings_back_everything_but_credentials(sandbox):
+    iam = sandbox.iam
+    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    seed_user(iam, "alice", EVERYTHING, tags={"team": "data", "cost-centre": "42"}, path="/staff/")
+    iam.put_user_permissions_boundary(UserName="alice", PermissionsBoundary=boundary)
+    before = described(iam, "alice")
+    offboarded = run_dag("iam_user_offboarding", {"user_name": "alice"})
+    assert offboarded.state == "success" and not user_exists(iam, "alice")
+    snapshot_uri = offboarded.xcom("take_snapshot")
+    sandbox.clear_messages()
+
+    restored = run_dag("iam_user_provisioning", {"snapshot": snapshot_uri})
+
+    assert restored.state == "success", restored.task_states
+    assert described(iam, "alice") == before
+    after = holdings(iam, "alice")
+    assert after["keys"] == after["mfa"] == after["ssh"] == after["certs"] == after["service"] == []
+    assert not has_login_profile(iam, "alice")
+    [message] = sandbox.messages
+    assert message.startswith("IAM user alice restored by arn:aws:sts::123456789012:user/moto\n")
+    assert f"From snapshot: {snapshot_uri}" in message
+
+
+def test_onboarding_from_a_spec_without_console_access(sandbox):
+    iam = sandbox.iam
+    iam.create_group(GroupName="developers")
+    policy = iam.create_policy(PolicyName="read", PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+
+    result = run_dag(
+        "iam_user_provisioning",
+        {
+            "user_name": "newbie",
+            "path": "/staff/",
+            "tags": {"team": "web"},
+            "groups": ["developers"],
+            "managed_policy_arns": [policy],
+            "inline_policies": {"extra": POLICY},
+        },
+    )
+
+    assert result.state == "success", result.task_states
+    assert described(iam, "newbie") == {
+        "path": "/staff/",
+        "tags": [("team", "web")],
+        "boundary": None,
+        "groups": ["developers"],
+        "policies": [policy],
+        "inline": {"extra": POLICY},
+    }
+    assert not has_login_profile(iam, "newbie")
+    assert sandbox.messages[0].startswith("IAM user newbie created by arn:aws:sts::123456789012:user/moto\n")
+    assert "Secrets Manager" not in sandbox.messages[0]
+
+
+def test_onboarding_with_console_access_keeps_the_password_only_in_secrets_manager(sandbox):
+    iam = sandbox.iam
+
+    result = run_dag("iam_user_provisioning", {"user_name": "newbie", "console_access": True})
+
+    assert result.state == "success", result.task_states
+    assert iam.get_login_profile(UserName="newbie")["LoginProfile"]["PasswordResetRequired"] is True
+    secret_arn = result.xcom("create_login_profile")["secret_arn"]
+    password = sandbox.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    assert len(password) >= 20
+    [message] = sandbox.messages
+    assert secret_arn in message and password not in message
+    for task_id in ("resolve_spec", "create_user", "create_login_profile", "compose_message"):
+        assert password not in json.dumps(result.xcom(task_id))
+    # The sandbox records request parameters: the password went to exactly two calls.
+    carrying = [c["action"] for c in sandbox.calls() if password in json.dumps(c["params"])]
+    assert sorted(carrying) == ["CreateLoginProfile", "CreateSecret"]
+
+
+@pytest.mark.parametrize(
+    ("conf", "reason"),
+    [
+        ({}, "give exactly one of `snapshot`"),
+        ({"user_name": "x", "snapshot": "file:///nowhere.json"}, "give exactly one of `snapshot`"),
+        ({"snapshot": "file:///nowhere/snapshot.json"}, "No such file"),
+        ({"user_name": "alice"}, "IAM user 'alice' already exists"),
+    ],
+)
+def test_bad_requests_are_refused_with_nothing_changed(sandbox, conf, reason):
+    seed_user(sandbox.iam, "alice")
+    before = holdings(sandbox.iam, "alice")
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_provisioning", conf)
+
+    assert result.state == "failed"
+    assert sandbox.mutating_calls() == []
+    assert holdings(sandbox.iam, "alice") == before
+    assert reason in sandbox.messages[0] and "nothing was changed" in sandbox.messages[0]
