@@ -1,0 +1,224 @@
+"""Stale-user reconciliation: who is exempt, who is acted on within the cap, and the report.
+
+The flow (``iam_stale_user_reconciliation``): per account, :func:`find_in_account` reads the account (the only
+function here that calls AWS) and :func:`account_findings` splits the stale users
+(:func:`iam_lifecycle.staleness.stale_users`) into those that may be acted on and those that are exempt;
+:func:`plan_reconciliation` merges the accounts and picks at most ``max_users`` users, stalest first, for the
+run's mode; :func:`account_report` is the JSON document written per account under ``reports/``. The rest is
+plain data in and out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from airflow.sdk import ObjectStoragePath
+
+from iam_lifecycle import protection, snapshots
+from iam_lifecycle.hooks import IamHook, StsHook
+from iam_lifecycle.staleness import ROOT_ACCOUNT, parse_credential_report, stale_users
+
+MODES = ("report", "disable", "delete")
+#: Set by the disable mode to the day it disabled the user; such a user is not disabled again.
+DISABLED_AT_TAG = "lifecycle:disabled-at"
+REPORT_VERSION = 1
+OFFBOARDING_DAG_ID = "iam_user_offboarding"
+
+
+def find_in_account(
+    aws_conn_id: str, now: datetime.datetime, max_idle_days: int, patterns: list[str], poll_seconds: float = 2.0
+) -> dict[str, Any]:
+    """
+    Read one account and return its :func:`account_findings`.
+
+    IAM cost, whatever the number of users: GenerateCredentialReport until complete and GetCredentialReport, one
+    GetAccountAuthorizationDetails page per 1000 users, and STS GetCallerIdentity; no call per user.
+    """
+    hook = IamHook(aws_conn_id=aws_conn_id)
+    rows = parse_credential_report(hook.get_credential_report(poll_seconds=poll_seconds))
+    stale = stale_users(rows, now, max_idle_days)
+    users = hook.list_users_with_details()
+    caller_arn = StsHook(aws_conn_id=aws_conn_id).get_caller_arn()
+    return account_findings(rows, stale, users, caller_arn, patterns, aws_conn_id=aws_conn_id)
+
+
+def account_findings(
+    report_rows: list[dict[str, str]],
+    stale: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+    caller_arn: str,
+    patterns: list[str],
+    *,
+    aws_conn_id: str,
+) -> dict[str, Any]:
+    """
+    One account's stale users, split into those that may be acted on and those that are exempt.
+
+    A stale user is exempt when :func:`iam_lifecycle.protection.protection_reason` gives a reason (the
+    protected-users Variable, the tag ``lifecycle:protected=true``, or the DAG's own identity), or when it is
+    missing from the user listing (created or deleted between the credential report and the listing), since
+    its tags are then unknown.
+
+    :param report_rows: the credential report's rows (for the number of users scanned).
+    :param stale: :func:`~iam_lifecycle.staleness.stale_users` of those rows.
+    :param users: ``IamHook.list_users_with_details()`` (names, ARNs and tags).
+    :param caller_arn: the identity the connection acts as.
+    :param patterns: the protected-users Variable's patterns.
+    :return: ``{"aws_conn_id", "account", "caller_arn", "users_scanned", "stale", "exempt"}``; each stale entry is
+        a ``stale_users`` item plus ``disabled_at`` (the ``lifecycle:disabled-at`` tag or None), each exempt
+        entry also has ``reason``.
+    """
+    by_name = {user["UserName"]: user for user in users}
+    actionable, exempt = [], []
+    for entry in stale:
+        user = by_name.get(entry["user_name"])
+        if user is None:
+            reason = (
+                f"IAM user {entry['user_name']} is not in the user listing (created or deleted since the credential "
+                "report), so its tags are unknown"
+            )
+        else:
+            reason = protection.protection_reason(user, caller_arn, patterns)
+        entry = {**entry, "disabled_at": (user or {}).get("Tags", {}).get(DISABLED_AT_TAG)}
+        if reason:
+            exempt.append({**entry, "reason": reason})
+        else:
+            actionable.append(entry)
+    return {
+        "aws_conn_id": aws_conn_id,
+        "account": snapshots.account_of(caller_arn),
+        "caller_arn": caller_arn,
+        "users_scanned": sum(1 for row in report_rows if row["user"] != ROOT_ACCOUNT),
+        "stale": actionable,
+        "exempt": exempt,
+    }
+
+
+def stale_reason(idle_days: int, run_id: str) -> str:
+    """The reason an action on a stale user gives (in the offboarding's Slack message and in snapshots)."""
+    return f"stale: idle {idle_days} days (iam_stale_user_reconciliation run {run_id})"
+
+
+def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: int, run_id: str) -> dict[str, Any]:
+    """
+    Which stale users this run acts on: at most ``max_users`` over all accounts, stalest first.
+
+    In ``report`` mode nobody. In ``disable`` mode users already tagged ``lifecycle:disabled-at`` are left out
+    (disabling them again would change nothing but the date); ``delete`` mode takes them too.
+
+    :param findings: :func:`account_findings` per account.
+    :raises ValueError: an unknown mode, or two connections of the same account (its users would be acted on
+        twice).
+    :return: ``{"mode", "max_users", "accounts": findings, "selected": [...], "over_cap": [...], "disable":
+        [...], "delete": [...]}``. ``selected`` and ``over_cap`` hold the candidates (stale entries with
+        ``account``, ``aws_conn_id``, ``caller_arn`` and ``reason``) acted on and left alone because of the
+        cap. ``disable`` is ``selected`` in disable mode (else empty); ``delete`` is, in delete mode, the conf of
+        each ``iam_user_offboarding`` run to trigger: ``{"user_name", "reason", "aws_conn_id"}``.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    seen: dict[str, str] = {}
+    for finding in findings:
+        if (other := seen.setdefault(finding["account"], finding["aws_conn_id"])) != finding["aws_conn_id"]:
+            raise ValueError(
+                f"connections {other} and {finding['aws_conn_id']} are both account {finding['account']}; "
+                "list each account once"
+            )
+    candidates = []
+    if mode != "report":
+        for finding in findings:
+            for entry in finding["stale"]:
+                if mode == "disable" and entry["disabled_at"]:
+                    continue
+                candidates.append(
+                    {
+                        **entry,
+                        "account": finding["account"],
+                        "aws_conn_id": finding["aws_conn_id"],
+                        "caller_arn": finding["caller_arn"],
+                        "reason": stale_reason(entry["idle_days"], run_id),
+                    }
+                )
+    candidates.sort(key=lambda c: (-c["idle_days"], c["account"], c["user_name"]))
+    selected, over_cap = candidates[:max_users], candidates[max_users:]
+    return {
+        "mode": mode,
+        "max_users": max_users,
+        "accounts": findings,
+        "selected": selected,
+        "over_cap": over_cap,
+        "disable": selected if mode == "disable" else [],
+        "delete": [
+            {"user_name": c["user_name"], "reason": c["reason"], "aws_conn_id": c["aws_conn_id"]} for c in selected
+        ]
+        if mode == "delete"
+        else [],
+    }
+
+
+def account_report(
+    plan: dict[str, Any],
+    finding: dict[str, Any],
+    *,
+    run_id: str,
+    now: datetime.datetime,
+    max_idle_days: int,
+    generated_at: datetime.datetime,
+) -> dict[str, Any]:
+    """
+    The JSON report of one account: every stale user (``action``: what this run does to it: ``disable``,
+    ``delete``, or ``none``, with ``not_acted_on`` saying why for those over the cap) and every exempt one.
+    """
+    acted = {(c["account"], c["user_name"]) for c in plan["selected"]}
+    over_cap = {(c["account"], c["user_name"]) for c in plan["over_cap"]}
+    stale = []
+    for entry in finding["stale"]:
+        key = (finding["account"], entry["user_name"])
+        item = {**entry, "action": plan["mode"] if key in acted else "none"}
+        if key in over_cap:
+            item["not_acted_on"] = f"over the cap (max_users={plan['max_users']})"
+        elif plan["mode"] == "disable" and key not in acted and entry["disabled_at"]:
+            item["not_acted_on"] = f"already disabled on {entry['disabled_at']}"
+        stale.append(item)
+    return {
+        "version": REPORT_VERSION,
+        "generated_at": generated_at.isoformat(),
+        "run_id": run_id,
+        "now": now.isoformat(),
+        "max_idle_days": max_idle_days,
+        "mode": plan["mode"],
+        "max_users": plan["max_users"],
+        "aws_conn_id": finding["aws_conn_id"],
+        "account": finding["account"],
+        "caller_arn": finding["caller_arn"],
+        "users_scanned": finding["users_scanned"],
+        "stale": stale,
+        "exempt": finding["exempt"],
+    }
+
+
+def write_report(report: dict[str, Any], root: ObjectStoragePath) -> str:
+    """Write ``report`` at ``<root>/reports/<account>/<UTC timestamp>.json``; return its URI."""
+    generated_at = datetime.datetime.fromisoformat(report["generated_at"]).astimezone(datetime.UTC)
+    path = root / "reports" / report["account"] / f"{generated_at:%Y%m%dT%H%M%S.%fZ}.json"
+    if snapshots.uri_of(path).startswith("file://"):
+        # Object stores have no directories; creating one on S3 would create the bucket.
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True))
+    return snapshots.uri_of(path)
+
+
+def access_keys_kwargs(disabling: dict[str, Any]) -> dict[str, Any]:
+    """Arguments of ``DeactivateAccessKeysOperator`` for one user being disabled (for ``expand_kwargs``)."""
+    return {
+        "user_name": disabling["user_name"],
+        "aws_conn_id": disabling["aws_conn_id"],
+        "access_key_ids": disabling["active_access_keys"],
+    }
+
+
+def user_kwargs(disabling: dict[str, Any]) -> dict[str, Any]:
+    """Arguments of an operator acting on one user being disabled (for ``expand_kwargs``)."""
+    return {"user_name": disabling["user_name"], "aws_conn_id": disabling["aws_conn_id"]}

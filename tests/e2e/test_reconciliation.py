@@ -1,0 +1,251 @@
+"""iam_stale_user_reconciliation end to end: report, disable within the cap, several accounts (dag.test), and
+delete through iam_user_offboarding on a real scheduler (``airflow standalone``)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sandbox.seed import EVERYTHING, PASSWORD, seed_user
+from tests.fixtures.e2e import Sandbox, run_dag
+
+pytestmark = pytest.mark.e2e
+
+DAG_ID, OFFBOARDING = "iam_stale_user_reconciliation", "iam_user_offboarding"
+ACCOUNT, SECOND_ACCOUNT = "123456789012", "111111111111"
+NOW = datetime.now(UTC)
+# Calls that read, or (GenerateCredentialReport) only build the report the reads need.
+READS = ("Get", "List", "GenerateCredentialReport")
+
+
+def ago(days: float) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+def make_user(sandbox, name, created, password=None, keys=(), tags=None, account=None) -> None:
+    """
+    A user created ``created`` days ago. ``password``: days since its last use, "never", or None for no password;
+    ``keys``: per access key, days since its last use or "never".
+    """
+    iam = sandbox.client("iam", account)
+    iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
+    if password is not None:
+        iam.create_login_profile(UserName=name, Password=PASSWORD)
+    for _ in keys:
+        iam.create_access_key(UserName=name)
+    dates = {"create_date": ago(created), "access_key_last_used": [None if k == "never" else ago(k) for k in keys]}
+    if password is not None:
+        dates["password_last_used"] = None if password == "never" else ago(password)
+    sandbox.set_user_dates(name, account=account, **dates)
+
+
+def changes(sandbox) -> list[tuple[str, str]]:
+    """(action, user) of every IAM call that changed something."""
+    return [
+        (c["action"], c["params"].get("UserName"))
+        for c in sandbox.calls()
+        if c["service"] == "iam" and not c["action"].startswith(READS)
+    ]
+
+
+def key_statuses(iam, name: str) -> list[str]:
+    return [k["Status"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+
+
+def has_login_profile(iam, name: str) -> bool:
+    try:
+        iam.get_login_profile(UserName=name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
+def tags_of(iam, name: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
+
+
+def test_report_finds_exactly_the_stale_users_and_changes_nothing(sandbox, monkeypatch, tmp_path):
+    make_user(sandbox, "idle-keys", 400, keys=[120, 150])
+    make_user(sandbox, "idle-password", 400, password=150)
+    make_user(sandbox, "never-used-password", 200, password="never")
+    make_user(sandbox, "old-no-credentials", 100)
+    make_user(sandbox, "idle-just-over", 400, password=90.01)
+    make_user(sandbox, "idle-just-under", 400, password=89.99, keys=[100])
+    make_user(sandbox, "two-keys-one-idle", 400, keys=[300, 5])
+    make_user(sandbox, "recently-created", 10, password="never", keys=["never"])
+    make_user(sandbox, "active", 400, password=1, keys=[1])
+    make_user(sandbox, "tagged-protected", 400, password=300, tags={"lifecycle:protected": "true"})
+    make_user(sandbox, "break-glass-admin", 400, keys=[200])
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", json.dumps(["break-glass-*"]))
+    sandbox.clear_calls()
+
+    result = run_dag(DAG_ID, {"mode": "report"})
+
+    assert result.state == "success", result.task_states
+    assert changes(sandbox) == []
+    # No call per user: the report, one page of users, and (STS) the caller.
+    iam_actions = sorted(c["action"] for c in sandbox.calls() if c["service"] == "iam")
+    assert set(iam_actions) == {"GenerateCredentialReport", "GetCredentialReport", "GetAccountAuthorizationDetails"}
+    assert len(iam_actions) <= 4
+    for task_id in ("snapshot_stale_user", "deactivate_access_keys", "tag_disabled", "offboard_stale_user"):
+        assert result.task_states[task_id] == "skipped"
+
+    [finding] = result.xcom("plan_reconciliation")["accounts"]
+    assert [(u["user_name"], u["idle_days"], u["idle_credentials"]) for u in finding["stale"]] == [
+        ("never-used-password", 200, ["password"]),
+        ("idle-password", 150, ["password"]),
+        ("idle-keys", 120, ["access_key_1", "access_key_2"]),
+        ("old-no-credentials", 100, []),
+        ("idle-just-over", 90, ["password"]),
+    ]
+    assert [(u["user_name"], u["idle_days"]) for u in finding["exempt"]] == [
+        ("tagged-protected", 300),
+        ("break-glass-admin", 200),
+    ]
+
+    [report_file] = (tmp_path / "snapshots" / "reports" / ACCOUNT).glob("*.json")
+    report = json.loads(report_file.read_text())
+    assert report["run_id"] == result.run_id and report["mode"] == "report" and report["users_scanned"] == 11
+    assert [u["user_name"] for u in report["stale"]] == [u["user_name"] for u in finding["stale"]]
+    assert {u["action"] for u in report["stale"]} == {"none"}
+    assert {u["user_name"]: u["reason"] for u in report["exempt"]} == {
+        "tagged-protected": "IAM user tagged-protected is protected: it is tagged lifecycle:protected=true",
+        "break-glass-admin": "IAM user break-glass-admin is protected: it matches 'break-glass-*' in the Variable "
+        "iam_lifecycle_protected_users",
+    }
+
+    [message] = sandbox.messages
+    assert message == "\n".join(
+        [
+            f"Stale IAM users (unused for 90 days or more), mode report, run {result.run_id}",
+            f"Account {ACCOUNT} (aws_default): 11 users scanned, 5 stale, 2 exempt",
+            "• never-used-password: idle 200 days (console password)",
+            "• idle-password: idle 150 days (console password)",
+            "• idle-keys: idle 120 days (access key 1, access key 2)",
+            "• old-no-credentials: idle 100 days (no credentials)",
+            "• idle-just-over: idle 90 days (console password)",
+            "• exempt: tagged-protected, idle 300 days: IAM user tagged-protected is protected: it is tagged "
+            "lifecycle:protected=true",
+            "• exempt: break-glass-admin, idle 200 days: IAM user break-glass-admin is protected: it matches "
+            "'break-glass-*' in the Variable iam_lifecycle_protected_users",
+            f"Report: file://{report_file}",
+            "Report only: nothing was changed.",
+        ]
+    )
+
+
+def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_path):
+    iam = sandbox.iam
+    for name, idle in [("stale-a", 300), ("stale-b", 250), ("stale-c", 200), ("stale-d", 150), ("stale-e", 100)]:
+        make_user(sandbox, name, 400, password=idle, keys=[idle, idle + 10])
+    make_user(sandbox, "active", 400, password=1, keys=[1])
+    sandbox.clear_calls()
+
+    result = run_dag(DAG_ID, {"mode": "disable", "max_users": 2})
+    after = datetime.now(UTC)
+
+    assert result.state == "success", result.task_states
+    disabled, untouched = ["stale-a", "stale-b"], ["stale-c", "stale-d", "stale-e", "active"]
+    for name in disabled:
+        assert key_statuses(iam, name) == ["Inactive", "Inactive"]
+        assert not has_login_profile(iam, name)
+        assert tags_of(iam, name)["lifecycle:disabled-at"] in {f"{NOW:%Y-%m-%d}", f"{after:%Y-%m-%d}"}
+        [snapshot_file] = (tmp_path / "snapshots" / ACCOUNT / name).glob("*.json")
+        snapshot = json.loads(snapshot_file.read_text())
+        assert snapshot["login_profile"] is True
+        assert [k["Status"] for k in snapshot["access_keys"]] == ["Active", "Active"]
+        assert snapshot["reason"].startswith("stale: idle ")
+    for name in untouched:
+        assert key_statuses(iam, name) == ["Active"] * len(key_statuses(iam, name))
+        assert has_login_profile(iam, name)
+        assert "lifecycle:disabled-at" not in tags_of(iam, name)
+        assert not (tmp_path / "snapshots" / ACCOUNT / name).exists()
+    assert sorted(changes(sandbox)) == sorted(
+        [("UpdateAccessKey", name) for name in disabled for _ in range(2)]
+        + [("DeleteLoginProfile", name) for name in disabled]
+        + [("TagUser", name) for name in disabled]
+    )
+    message = sandbox.messages[-1]
+    assert (
+        f"Disabled 2 (access keys deactivated, console password deleted, tagged lifecycle:disabled-at): "
+        f"stale-a ({ACCOUNT}), stale-b ({ACCOUNT})" in message
+    )
+    assert "Not touched, over the cap (max_users=2): 3 stale users." in message
+
+
+def test_each_account_is_scanned_and_acted_on_with_its_own_connection(sandbox):
+    sandbox.add_account_connection("aws_second", SECOND_ACCOUNT)
+    make_user(sandbox, "same-name", 400, password=300, keys=[300])
+    make_user(sandbox, "first-recent", 400, password=5)
+    make_user(sandbox, "same-name", 400, password=1, keys=[1], account=SECOND_ACCOUNT)
+    make_user(sandbox, "second-stale", 400, password=200, keys=[200], account=SECOND_ACCOUNT)
+    make_user(sandbox, "second-over-cap", 400, password=100, account=SECOND_ACCOUNT)
+    first, second = sandbox.iam, sandbox.client("iam", SECOND_ACCOUNT)
+    sandbox.clear_calls()
+
+    result = run_dag(DAG_ID, {"mode": "disable", "max_users": 2, "aws_conn_ids": ["aws_default", "aws_second"]})
+
+    assert result.state == "success", result.task_states
+    plan = result.xcom("plan_reconciliation")
+    assert [(f["aws_conn_id"], f["account"], [u["user_name"] for u in f["stale"]]) for f in plan["accounts"]] == [
+        ("aws_default", ACCOUNT, ["same-name"]),
+        ("aws_second", SECOND_ACCOUNT, ["second-stale", "second-over-cap"]),
+    ]
+    assert plan["accounts"][1]["caller_arn"] == f"arn:aws:sts::{SECOND_ACCOUNT}:user/moto"
+    # Each user was disabled in its own account, with that account's connection.
+    assert key_statuses(first, "same-name") == ["Inactive"] and not has_login_profile(first, "same-name")
+    assert key_statuses(second, "same-name") == ["Active"] and has_login_profile(second, "same-name")
+    assert key_statuses(second, "second-stale") == ["Inactive"] and not has_login_profile(second, "second-stale")
+    assert has_login_profile(second, "second-over-cap")
+    assert "lifecycle:disabled-at" not in tags_of(second, "same-name")
+    message = sandbox.messages[-1]
+    assert f"Account {ACCOUNT} (aws_default): 2 users scanned, 1 stale, 0 exempt" in message
+    assert f"Account {SECOND_ACCOUNT} (aws_second): 3 users scanned, 2 stale, 0 exempt" in message
+    assert f"same-name ({ACCOUNT}), second-stale ({SECOND_ACCOUNT})" in message
+
+
+def test_delete_offboards_the_stalest_users_each_in_its_own_offboarding_run(monkeypatch):
+    """mode=delete triggers iam_user_offboarding per user, which only a scheduler runs: use airflow standalone."""
+    from sandbox.standalone import standalone
+
+    with tempfile.TemporaryDirectory(prefix="iam-lifecycle-reconciliation-") as home:
+        # No scheduled (report mode) run of the @daily DAG ahead of the triggered one: max_active_runs is 1.
+        no_schedule = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
+        with standalone(Path(home), dag_ids=(DAG_ID, OFFBOARDING), extra_env=no_schedule, timeout=150) as stack:
+            box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
+            seed_user(box.iam, "stale-a", EVERYTHING | {"managed_policies": 2})
+            box.set_user_dates(
+                "stale-a", create_date=ago(400), password_last_used=ago(300), access_key_last_used=[ago(300), None]
+            )
+            make_user(box, "stale-b", 400, password=250, keys=[250])
+            make_user(box, "stale-c", 400, password=200, keys=[200])
+            make_user(box, "active", 400, password=1, keys=[1])
+
+            run_id = stack.trigger({"mode": "delete", "max_users": 2}, dag_id=DAG_ID)
+            state = stack.wait_for_run(run_id, dag_id=DAG_ID, timeout=240)
+
+            assert state == "success", stack.task_states(run_id, dag_id=DAG_ID)
+            iam = box.iam
+            assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["active", "stale-c"]
+            assert key_statuses(iam, "stale-c") == ["Active"] and has_login_profile(iam, "stale-c")
+            runs = stack.api("GET", f"/dags/{OFFBOARDING}/dagRuns?limit=100")["dag_runs"]
+            assert sorted((r["conf"]["user_name"], r["conf"]["aws_conn_id"], r["state"]) for r in runs) == [
+                ("stale-a", "aws_default", "success"),
+                ("stale-b", "aws_default", "success"),
+            ]
+            assert {r["conf"]["reason"] for r in runs} == {
+                f"stale: idle 300 days (iam_stale_user_reconciliation run {run_id})",
+                f"stale: idle 250 days (iam_stale_user_reconciliation run {run_id})",
+            }
+            for name in ("stale-a", "stale-b"):
+                [snapshot] = (Path(home) / "snapshots" / ACCOUNT / name).glob("*.json")
+                assert json.loads(snapshot.read_text())["reason"].startswith("stale: idle ")
+                assert any(m.startswith(f"IAM user {name} deleted by ") for m in stack.messages)
+            assert any(
+                f"Offboarded 2, each by its own iam_user_offboarding run: stale-a ({ACCOUNT}), stale-b ({ACCOUNT})" in m
+                for m in stack.messages
+            )
