@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo airflow screenshots bench test lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## demo: offboard a seeded user end to end on a local moto server and Slack stand-in
 demo: $(STAMP)
 	$(BIN)/python -m sandbox.demo
+
+## airflow: the whole Airflow (standalone) with the DAGs, on local AWS/Slack stand-ins and a seeded user; Ctrl-C stops
+airflow: $(STAMP)
+	$(BIN)/python -m sandbox.standalone
+
+## screenshots: run one offboarding on the standalone Airflow and save UI screenshots to docs/screenshots/
+screenshots: $(STAMP)
+	$(BIN)/python -m sandbox.screenshots
+
+## bench: measure IAM calls, latency and parse times on local moto servers; writes BENCHMARKS.md (~10 min)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
 
 ## test: lint, then every test
 test: $(STAMP) lint
