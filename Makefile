@@ -24,7 +24,7 @@ airflow: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m sandbox.screenshots
 
-## bench: measure IAM calls, latency and parse times on local moto servers; writes BENCHMARKS.md (~10 min)
+## bench: measure IAM calls, latency and parse times on local moto servers; writes BENCHMARKS.md (~8 min)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 

@@ -35,10 +35,10 @@ from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag
 from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import protection, reconciliation, snapshots
+from iam_lifecycle.defaults import START_DATE, default_args
 from iam_lifecycle.hooks import IamHook
-from iam_lifecycle.notifications import failure_alert, reconciliation_message
+from iam_lifecycle.notifications import reconciliation_message
 from iam_lifecycle.operators import DeactivateAccessKeysOperator, DeleteLoginProfileOperator, TagUserOperator
-from iam_lifecycle.retries import IamRetryPolicy
 from iam_lifecycle.tasks import write_user_snapshot
 
 
@@ -52,19 +52,12 @@ def _protected_patterns() -> list[str]:
 @dag(
     dag_id="iam_stale_user_reconciliation",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "reconciliation"],
-    default_args={
-        "owner": "platform-security",
-        "retries": 2,
-        "retry_delay": pendulum.duration(seconds=30),
-        "retry_exponential_backoff": 2.0,
-        "on_failure_callback": failure_alert(),
-        "retry_policy": IamRetryPolicy(),
-    },
+    default_args=default_args(retry_delay=pendulum.duration(seconds=30)),
     params={
         "max_idle_days": Param(
             90,

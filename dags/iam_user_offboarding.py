@@ -23,14 +23,13 @@ Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
+from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args
 from iam_lifecycle.notifications import (
     already_deleted_message,
     dry_run_message,
-    failure_alert,
     offboarding_message,
 )
 from iam_lifecycle.operators import (
@@ -50,7 +49,6 @@ from iam_lifecycle.operators import (
     RemoveUserFromGroupsOperator,
 )
 from iam_lifecycle.params import IAM_USER_NAME_PATTERN
-from iam_lifecycle.retries import IamRetryPolicy
 from iam_lifecycle.tasks import check_protection, is_dry_run, is_real_run, plan_offboarding, take_snapshot
 
 USER = "{{ params.user_name }}"
@@ -59,20 +57,12 @@ USER = "{{ params.user_name }}"
 @dag(
     dag_id="iam_user_offboarding",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=START_DATE,
     catchup=False,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "offboarding"],
-    default_args={
-        "owner": "platform-security",
-        "retries": 2,
-        "retry_delay": pendulum.duration(seconds=10),
-        "retry_exponential_backoff": 2.0,
-        "on_failure_callback": failure_alert(),
-        "retry_policy": IamRetryPolicy(),
-        # Every AWS operator acts in the account of the connection the run was given.
-        "aws_conn_id": "{{ params.aws_conn_id }}",
-    },
+    # Every AWS operator acts in the account of the connection the run was given.
+    default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}"),
     params={
         "user_name": Param(
             type="string",
@@ -92,13 +82,7 @@ USER = "{{ params.user_name }}"
             title="Dry run",
             description="List what would be removed and post it to Slack, changing nothing.",
         ),
-        "aws_conn_id": Param(
-            "aws_default",
-            type="string",
-            pattern=r"^[A-Za-z0-9_.-]+$",
-            title="AWS connection",
-            description="Airflow connection of the AWS account the user is in.",
-        ),
+        "aws_conn_id": aws_conn_id_param("Airflow connection of the AWS account the user is in."),
     },
 )
 def iam_user_offboarding():

@@ -20,12 +20,12 @@ first sign-in is created and kept only in AWS Secrets Manager; Slack and the log
 
 from __future__ import annotations
 
-import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle.notifications import failure_alert, provisioning_message
+from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args
+from iam_lifecycle.notifications import provisioning_message
 from iam_lifecycle.operators import (
     AddUserToGroupsOperator,
     AttachUserPoliciesOperator,
@@ -36,25 +36,16 @@ from iam_lifecycle.operators import (
 )
 from iam_lifecycle.params import IAM_USER_NAME_PATTERN
 from iam_lifecycle.provisioning import resolve_spec as resolve
-from iam_lifecycle.retries import IamRetryPolicy
 
 
 @dag(
     dag_id="iam_user_provisioning",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=START_DATE,
     catchup=False,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "provisioning"],
-    default_args={
-        "owner": "platform-security",
-        "retries": 2,
-        "retry_delay": pendulum.duration(seconds=10),
-        "retry_exponential_backoff": 2.0,
-        "on_failure_callback": failure_alert(),
-        "retry_policy": IamRetryPolicy(),
-        "aws_conn_id": "{{ params.aws_conn_id }}",
-    },
+    default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}"),
     params={
         "snapshot": Param(
             "",
@@ -87,13 +78,7 @@ from iam_lifecycle.retries import IamRetryPolicy
             title="Console access",
             description="Create a console password (reset at first sign-in), kept only in Secrets Manager.",
         ),
-        "aws_conn_id": Param(
-            "aws_default",
-            type="string",
-            pattern=r"^[A-Za-z0-9_.-]+$",
-            title="AWS connection",
-            description="Airflow connection of the AWS account to create the user in.",
-        ),
+        "aws_conn_id": aws_conn_id_param("Airflow connection of the AWS account to create the user in."),
     },
 )
 def iam_user_provisioning():

@@ -21,6 +21,8 @@ Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serv
   password. Dates follow from the index: created 1-730 days ago, each credential last used 0-364 days ago (not
   before the user's creation), every fifth user's credentials never used. Answers ``{"created": count}``.
 
+Permission denials of JSON-protocol calls (Secrets Manager) come back as AWS sends them, in JSON.
+
 An access key id of 12 digits selects that account (as moto's ``x-moto-account-id`` header does), so Airflow
 connections with login ``111111111111`` and ``222222222222`` are two accounts on one server.
 """
@@ -187,7 +189,18 @@ class SandboxMiddleware:
             action, params = f"{request.method} {request.path}", {}
         with self.lock:
             self.calls.append({"service": service, "action": action, "params": params, "key": key})
+        if request.headers.get("X-Amz-Target"):
+            return self._json_access_denied(Response.from_app(self.app, environ))(environ, start_response)
         return self.app(environ, start_response)
+
+    @staticmethod
+    def _json_access_denied(response: Response) -> Response:
+        """moto denies JSON-protocol calls (Secrets Manager) with IAM's XML body; AWS answers in JSON."""
+        if response.status_code == 403 and response.get_data().lstrip().startswith(b"<"):
+            message = re.search(rb"<Message>(.*?)</Message>", response.get_data(), re.S)
+            body = {"__type": "AccessDeniedException", "message": message[1].decode() if message else "Access denied"}
+            return Response(json.dumps(body), status=403, mimetype="application/x-amz-json-1.1")
+        return response
 
 
 def make_app():

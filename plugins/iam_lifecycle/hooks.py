@@ -60,12 +60,9 @@ class StsHook(AdaptiveRetriesMixin, ProviderStsHook):
 class SecretsManagerHook(AdaptiveRetriesMixin, ProviderSecretsManagerHook):
     """The provider's Secrets Manager hook with this package's retry defaults."""
 
-    def store_secret(self, name: str, value: str, description: str) -> str:
-        """Create the secret, or add a new version when it exists; return its ARN."""
-        try:
-            return self.conn.create_secret(Name=name, SecretString=value, Description=description)["ARN"]
-        except self.conn.exceptions.ResourceExistsException:
-            return self.conn.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+    def create_secret(self, name: str, value: str, description: str) -> str:
+        """Create a secret; return its ARN."""
+        return self.conn.create_secret(Name=name, SecretString=value, Description=description)["ARN"]
 
 
 class IamHook(AdaptiveRetriesMixin, AwsBaseHook):

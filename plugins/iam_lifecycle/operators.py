@@ -13,6 +13,7 @@ Return values are plain JSON (lists, dicts, strings) so they show in the XCom ta
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import string
 from collections.abc import Sequence
@@ -204,9 +205,9 @@ class CreateLoginProfileOperator(_IamUserOperator):
     """
     Give a user console access with a random password kept only in AWS Secrets Manager.
 
-    The password must be changed at first sign-in. It is stored in the secret
-    ``<secret_prefix>/<user_name>`` (a new version if that secret exists) before the login profile is
-    created, and only the secret's ARN is logged and returned.
+    The password must be changed at first sign-in. It is stored in a new secret
+    ``<secret_prefix>/<user_name>/<UTC timestamp>`` before the login profile is created, and only the secret's
+    ARN is logged and returned.
 
     :param user_name: the IAM user's name (templated).
     :param console_access: when false, do nothing (templated).
@@ -229,8 +230,10 @@ class CreateLoginProfileOperator(_IamUserOperator):
             return None
         password = random_password()
         secret_store = SecretsManagerHook(**self._hook_parameters)
-        secret_arn = secret_store.store_secret(
-            f"{self.secret_prefix}/{self.user_name}",
+        # One secret per login profile created: a returning user's old secret is left as it was.
+        created = datetime.datetime.now(datetime.UTC)
+        secret_arn = secret_store.create_secret(
+            f"{self.secret_prefix}/{self.user_name}/{created:%Y%m%dT%H%M%SZ}",
             password,
             f"Initial console password of IAM user {self.user_name} (reset required at first sign-in)",
         )

@@ -1,0 +1,135 @@
+"""What every benchmark needs: a sandbox moto server of its own, summaries of repeated timings, the machine."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import boto3
+
+from sandbox.net import free_port, wait_for_http
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PACKAGES = (
+    "apache-airflow",
+    "apache-airflow-task-sdk",
+    "apache-airflow-providers-amazon",
+    "apache-airflow-providers-slack",
+    "apache-airflow-providers-standard",
+    "boto3",
+    "botocore",
+    "moto",
+)
+
+
+@dataclass
+class Moto:
+    """A running sandbox moto server and small clients for it."""
+
+    url: str
+
+    def client(self, service: str = "iam"):
+        return boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=self.url,
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+
+    def _request(self, path: str, method: str = "GET", body: dict | None = None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.load(response)
+
+    def calls(self) -> list[dict]:
+        """Every AWS call the server answered since the last ``clear_calls``."""
+        return self._request("/_sandbox/calls")
+
+    def clear_calls(self) -> None:
+        self._request("/_sandbox/calls", "DELETE")
+
+    def bulk_users(self, count: int, with_keys: int = 1, prefix: str = "u") -> None:
+        self._request("/_sandbox/bulk_users", "POST", {"count": count, "with_keys": with_keys, "prefix": prefix})
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[Moto]:
+    """A ``python -m sandbox.moto_server`` process on a free port of 127.0.0.1, stopped on exit."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.moto_server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/_sandbox/calls")
+        yield Moto(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def summary(values: list[float]) -> dict:
+    """Median, range and the values themselves."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": list(values)}
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """This environment without Airflow settings, with bytecode caching on (as in a deployment), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "plugins")])
+    env.update(extra)
+    return env
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _memory_gib() -> float | None:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024**2
+    return None
+
+
+def machine() -> dict:
+    """The CPU, cores, memory, OS and load this run had."""
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "os": f"{platform.system()} {platform.release()}",
+        "load_average": os.getloadavg(),
+    }
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[package] = metadata.version(package)
+    return found

@@ -1,0 +1,168 @@
+"""Benchmark 2: finding the stale users of an account of 100, 1,000 and 10,000 users, two ways.
+
+* ``report`` (ours, what the DAG's ``find_stale_users`` runs: ``reconciliation.find_in_account``): the
+  credential report (``IamHook.get_credential_report``, not sleeping between polls), ``staleness.stale_users``,
+  the users with their tags (``IamHook.list_users_with_details``) and STS GetCallerIdentity.
+* ``per_user``: ListUsers, then for each user GetLoginProfile (is there a password? its last use comes with
+  ListUsers), ListAccessKeys and GetAccessKeyLastUsed per key. It reads no tags; exempting protected users
+  would add a ListUserTags call per user.
+
+Each (approach, size) runs in a subprocess of its own (``python -m benchmarks.stale APPROACH URL REPS``). It
+first runs the approach once on an empty account of the same server (imports, clients, code paths warmed up),
+then times each repetition of the finding step alone, and reports how much its peak RSS grew during the first
+one. Calls (IAM and STS) are counted at the HTTP level from the sandbox server's call log.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+
+from benchmarks.common import ROOT, moto_server, subprocess_env, summary
+
+SIZES = (100, 1000, 10000)
+#: Repetitions of the timing per size; the per-user approach at 10,000 users takes about 2 minutes per repetition.
+REPETITIONS = {"report": {100: 3, 1000: 3, 10000: 3}, "per_user": {100: 3, 1000: 3, 10000: 1}}
+MAX_IDLE_DAYS = 90
+WITH_KEYS = 1
+APPROACHES = ("report", "per_user")
+AWS_CONN_ID, WARM_UP_CONN_ID = "aws_default", "aws_warm_up"
+
+
+def find_with_report(aws_conn_id: str, now: datetime) -> list[str]:
+    from iam_lifecycle.reconciliation import find_in_account
+
+    found = find_in_account(aws_conn_id, now, MAX_IDLE_DAYS, patterns=[], poll_seconds=0)
+    return [entry["user_name"] for entry in found["stale"] + found["exempt"]]
+
+
+def _utc(value: datetime) -> datetime:
+    # moto sends its naive UTC times without a zone, which botocore reads as local time.
+    return value.replace(tzinfo=UTC)
+
+
+def find_per_user(iam, now: datetime) -> list[str]:
+    stale = []
+    for page in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 1000}):
+        for user in page["Users"]:
+            name = user["UserName"]
+            activity = [_utc(user["CreateDate"])]
+            try:
+                iam.get_login_profile(UserName=name)
+            except iam.exceptions.NoSuchEntityException:
+                pass
+            else:
+                if "PasswordLastUsed" in user:
+                    activity.append(_utc(user["PasswordLastUsed"]))
+            for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+                last_used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+                if last_used.get("LastUsedDate"):
+                    activity.append(_utc(last_used["LastUsedDate"]))
+            if (now - max(activity)).days >= MAX_IDLE_DAYS:
+                stale.append(name)
+    return stale
+
+
+def _calls(url: str, method: str = "GET") -> list[dict]:
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/_sandbox/calls", method=method)) as response:
+        return json.load(response)
+
+
+def worker(approach: str, url: str, repetitions: int) -> dict:
+    """In the subprocess: time ``repetitions`` findings, count their calls, and the peak RSS growth of the first."""
+    from iam_lifecycle.hooks import IamHook
+
+    if approach == "report":
+        find = find_with_report
+    else:
+        clients = {conn_id: IamHook(aws_conn_id=conn_id).conn for conn_id in (WARM_UP_CONN_ID, AWS_CONN_ID)}
+
+        def find(conn_id: str, now: datetime) -> list[str]:
+            return find_per_user(clients[conn_id], now)
+
+    find(WARM_UP_CONN_ID, datetime.now(UTC))
+    seconds, calls, rss_growth_mib, stale = [], [], None, []
+    for _ in range(repetitions):
+        _calls(url, "DELETE")
+        gc.collect()  # earlier runs' clients are cyclic garbage: else the first timed run's peak counts them too
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        stale = find(AWS_CONN_ID, datetime.now(UTC))
+        seconds.append(time.perf_counter() - started)
+        if rss_growth_mib is None:
+            rss_growth_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+        calls.append(sum(1 for call in _calls(url) if call["service"] in ("iam", "sts")))
+    return {
+        "seconds": seconds,
+        "calls": calls,
+        "rss_growth_mib": rss_growth_mib,
+        "stale_users": len(stale),
+        "stale_digest": hashlib.sha256("\n".join(sorted(stale)).encode()).hexdigest()[:12],
+    }
+
+
+def _connection(url: str, account: str) -> str:
+    """An Airflow AWS connection on the sandbox acting in ``account`` (a 12-digit access key id selects it)."""
+    extra = {"region_name": "us-east-1", "endpoint_url": url}
+    return json.dumps({"conn_type": "aws", "login": account, "password": "bench", "extra": extra})
+
+
+def _run_worker(approach: str, url: str, repetitions: int, home: str) -> dict:
+    env = subprocess_env(
+        AIRFLOW_HOME=home,
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW_CONN_AWS_DEFAULT=_connection(url, "123456789012"),
+        AIRFLOW_CONN_AWS_WARM_UP=_connection(url, "111111111111"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.stale", approach, url, str(repetitions)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"stale-user worker {approach} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(home: str, log=print) -> dict:
+    """Both approaches at each size, side by side on one fresh server per size."""
+    results: dict = {"max_idle_days": MAX_IDLE_DAYS, "access_keys_per_user": WITH_KEYS, "sizes": {}}
+    for size in SIZES:
+        with moto_server() as moto:
+            moto.bulk_users(size, with_keys=WITH_KEYS)
+            measured = {}
+            for approach in APPROACHES:
+                repetitions = REPETITIONS[approach][size]
+                log(f"  {size:>6} users, {approach}: {repetitions} repetition(s) ...")
+                raw = _run_worker(approach, moto.url, repetitions, home)
+                measured[approach] = {
+                    "calls_first": raw["calls"][0],
+                    "calls": raw["calls"],
+                    "seconds": summary(raw["seconds"]),
+                    "rss_growth_mib": raw["rss_growth_mib"],
+                    "stale_users": raw["stale_users"],
+                    "stale_digest": raw["stale_digest"],
+                }
+                log(
+                    f"         {raw['calls'][0]} calls, {summary(raw['seconds'])['median']:.2f} s median, "
+                    f"RSS +{raw['rss_growth_mib']:.1f} MiB, {raw['stale_users']} stale"
+                )
+            measured["same_stale_users"] = measured["report"]["stale_digest"] == measured["per_user"]["stale_digest"]
+            results["sizes"][size] = measured
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(worker(sys.argv[1], sys.argv[2], int(sys.argv[3]))))
