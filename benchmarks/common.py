@@ -7,7 +7,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import boto3
 
-from sandbox.net import free_port, wait_for_http
+from sandbox.net import moto_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -70,20 +69,8 @@ class Moto:
 @contextlib.contextmanager
 def moto_server() -> Iterator[Moto]:
     """A ``python -m sandbox.moto_server`` process on a free port of 127.0.0.1, stopped on exit."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.moto_server", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/_sandbox/calls")
+    with moto_server_process() as url:
         yield Moto(url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def summary(values: list[float]) -> dict:

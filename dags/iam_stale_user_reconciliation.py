@@ -35,7 +35,7 @@ from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag
 from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import protection, reconciliation, snapshots
-from iam_lifecycle.defaults import START_DATE, default_args
+from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.notifications import reconciliation_message
 from iam_lifecycle.operators import DeactivateAccessKeysOperator, DeleteLoginProfileOperator, TagUserOperator
@@ -169,6 +169,7 @@ def iam_stale_user_reconciliation():
 
     @task(trigger_rule="none_failed")
     def compose_message(plan: dict, report_uris: dict, params: dict, run_id: str) -> str:
+        """The Slack text: per account the counts, stale and exempt users, the report file, what was done."""
         return reconciliation_message(plan, report_uris, run_id, params["max_idle_days"])
 
     findings = find_stale_users.expand(aws_conn_id=list_connections())
@@ -220,4 +221,4 @@ def iam_stale_user_reconciliation():
     SlackWebhookOperator(task_id="notify_slack", slack_webhook_conn_id="slack_default", message=message)
 
 
-iam_stale_user_reconciliation()
+document_tasks(iam_stale_user_reconciliation())

@@ -26,7 +26,7 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
-from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args
+from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args, document_tasks
 from iam_lifecycle.notifications import (
     already_deleted_message,
     dry_run_message,
@@ -97,6 +97,7 @@ def iam_user_offboarding():
 
     @task
     def describe_plan(params: dict, caller_arn: str, plan: dict) -> str:
+        """The dry run's Slack text: every item a real run would remove."""
         return dry_run_message(params["user_name"], caller_arn, plan)
 
     plan_text = describe_plan(caller_arn=caller_arn.output, plan=plan)
@@ -145,7 +146,9 @@ def iam_user_offboarding():
         ),
     ]
     snapshot >> [detached, *removals]
-    login_profile = DeleteLoginProfileOperator(task_id="delete_login_profile", user_name=USER)
+    login_profile = DeleteLoginProfileOperator(
+        task_id="delete_login_profile", user_name=USER, has_login_profile=dependencies.output["login_profile"]
+    )
     removals >> login_profile
     # An empty mapping skips detach_user_policy; a user with no managed policies must still be deleted.
     deleted = DeleteUserOperator(task_id="delete_user", user_name=USER, trigger_rule="none_failed_min_one_success")
@@ -165,4 +168,4 @@ def iam_user_offboarding():
     )
 
 
-iam_user_offboarding()
+document_tasks(iam_user_offboarding())

@@ -24,7 +24,7 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args
+from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args, document_tasks
 from iam_lifecycle.notifications import provisioning_message
 from iam_lifecycle.operators import (
     AddUserToGroupsOperator,
@@ -117,6 +117,7 @@ def iam_user_provisioning():
 
     @task
     def compose_message(spec: dict, caller_arn: str, login: dict | None) -> str:
+        """The Slack text: "IAM user NAME created|restored by CALLER", and the console password's secret ARN."""
         return provisioning_message(spec, caller_arn, (login or {}).get("secret_arn"))
 
     message = compose_message(spec=spec, caller_arn=caller_arn.output, login=grants[-1].output)
@@ -124,4 +125,4 @@ def iam_user_provisioning():
     SlackWebhookOperator(task_id="notify_slack", slack_webhook_conn_id="slack_default", message=message)
 
 
-iam_user_provisioning()
+document_tasks(iam_user_provisioning())

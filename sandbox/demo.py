@@ -8,6 +8,7 @@ the dry run changed anything or the user still exists.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import boto3
 
-from sandbox.net import free_port, wait_for_http
+from sandbox.net import moto_server_process
 from sandbox.seed import seed_user
 from sandbox.slack_stub import SlackStub
 
@@ -95,18 +96,11 @@ def run_offboarding(env: dict[str, str], calls_url: str, conf: dict, name: str) 
 
 def main() -> int:
     AIRFLOW_HOME.mkdir(exist_ok=True)
-    moto_port = free_port()
-    moto_url = f"http://127.0.0.1:{moto_port}"
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.moto_server", "--port", str(moto_port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    started = contextlib.ExitStack()
+    moto_url = started.enter_context(moto_server_process())
     slack = SlackStub(("127.0.0.1", 0), echo=True)
     threading.Thread(target=slack.serve_forever, daemon=True).start()
     try:
-        wait_for_http(f"{moto_url}/_sandbox/calls")
         print(f"moto server on {moto_url}; Slack stand-in on {slack.url}")
         iam = boto3.client(
             "iam",
@@ -166,8 +160,7 @@ def main() -> int:
         return 0
     finally:
         slack.shutdown()
-        moto.terminate()
-        moto.wait(timeout=10)
+        started.close()
 
 
 if __name__ == "__main__":

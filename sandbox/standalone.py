@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,10 +94,26 @@ class Standalone:
         """Call the REST API (``/api/v2`` + ``path``) with a bearer token; return the decoded JSON."""
         return self._request(method, "/api/v2" + path, body)
 
-    def trigger(self, conf: dict, dag_id: str = DAG_ID) -> str:
-        """Trigger a run through the REST API; return its run id."""
-        run = self.api("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
-        return run["dag_run_id"]
+    def trigger(self, conf: dict, dag_id: str = DAG_ID, attempts: int = 4) -> str:
+        """
+        Trigger a run through the REST API; return its run id.
+
+        All components share one SQLite file, so the API now and then answers 500 ("Database error") while the
+        scheduler writes: then it checks whether the run exists (the id is chosen here) before trying again.
+        """
+        run_id = f"manual__{uuid.uuid4()}"
+        path = f"/dags/{dag_id}/dagRuns"
+        body = {"dag_run_id": run_id, "logical_date": None, "conf": conf}
+        for attempt in range(1, attempts):
+            try:
+                return self.api("POST", path, body)["dag_run_id"]
+            except RuntimeError as error:
+                if " answered 500:" not in str(error):
+                    raise
+            time.sleep(attempt)
+            with contextlib.suppress(RuntimeError):  # 404 until the run exists
+                return self.api("GET", f"{path}/{run_id}")["dag_run_id"]
+        return self.api("POST", path, body)["dag_run_id"]
 
     def wait_for_run(self, run_id: str, dag_id: str = DAG_ID, timeout: float = 120) -> str:
         """Poll the run until it ends; return its state (raise TimeoutError after ``timeout`` seconds)."""

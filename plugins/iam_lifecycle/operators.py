@@ -407,9 +407,19 @@ class DeleteLoginProfileOperator(_IamUserOperator):
     Delete a user's console password (login profile); a user without one is fine.
 
     :param user_name: the IAM user's name (templated).
+    :param has_login_profile: what a listing found; when False no call is made (templated). None: unknown.
     """
 
+    template_fields: Sequence[str] = aws_template_fields("user_name", "has_login_profile")
+
+    def __init__(self, *, has_login_profile: bool | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.has_login_profile = has_login_profile
+
     def execute(self, context: Context) -> dict[str, list[str]]:
+        if self.has_login_profile is False:
+            self.log.info("%s had no login profile when listed; nothing to delete", self.user_name)
+            return {"removed": [], "already_gone": []}
         return self.hook.delete_login_profile(self.user_name)
 
 

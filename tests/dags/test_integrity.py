@@ -24,8 +24,17 @@ def test_every_dag_has_tags_docs_owner_and_retries(dagbag):
         assert dag.tags, dag_id
         assert dag.doc_md, dag_id
         for task in dag.tasks:
+            assert task.doc_md, f"{dag_id}.{task.task_id} has no doc_md"
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
             assert task.owner != "airflow", f"{dag_id}.{task.task_id} has the default owner"
+
+
+def test_every_trigger_form_field_has_a_title_and_description(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        for name in dag.params:
+            param = dag.params.get_param(name)
+            assert param.schema.get("title"), f"{dag_id}.{name} has no title"
+            assert param.description, f"{dag_id}.{name} has no description"
 
 
 def test_offboarding_params(dagbag):

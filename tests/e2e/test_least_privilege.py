@@ -13,14 +13,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 
 import boto3
 import pytest
 
-from sandbox.net import free_port, wait_for_http
+from sandbox.net import moto_server_process
 from sandbox.seed import EVERYTHING, NOTHING, seed_user
 from tests.fixtures.e2e import ROOT, Sandbox, run_dag
 
@@ -97,22 +95,8 @@ class Account:
 
 @pytest.fixture(scope="module")
 def checked_server():
-    port = free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.moto_server", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/_sandbox/calls")
+    with moto_server_process(dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS))) as url:
         yield Account(url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def seed_stale_user(account: Account, box: Sandbox, name: str) -> None:

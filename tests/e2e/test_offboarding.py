@@ -18,6 +18,14 @@ def user_exists(iam, name: str) -> bool:
     return True
 
 
+def has_login_profile(iam, name: str) -> bool:
+    try:
+        iam.get_login_profile(UserName=name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
 def holdings(iam, name: str) -> dict:
     """What a user holds, read independently of the code under test."""
     return {

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sandbox.seed import EVERYTHING, seed_user
-from tests.e2e.test_offboarding import holdings, user_exists
+from tests.e2e.test_offboarding import has_login_profile, holdings, user_exists
 from tests.fixtures.e2e import run_dag
 
 pytestmark = pytest.mark.e2e
@@ -30,14 +30,6 @@ def described(iam, name: str) -> dict:
         "policies": sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]),
         "inline": inline,
     }
-
-
-def has_login_profile(iam, name: str) -> bool:
-    try:
-        iam.get_login_profile(UserName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
 
 
 def test_offboard_then_restore_brings_back_everything_but_credentials(sandbox):

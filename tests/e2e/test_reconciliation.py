@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.seed import EVERYTHING, PASSWORD, seed_user
+from tests.e2e.test_offboarding import has_login_profile
 from tests.fixtures.e2e import Sandbox, run_dag
 
 pytestmark = pytest.mark.e2e
@@ -54,14 +55,6 @@ def changes(sandbox) -> list[tuple[str, str]]:
 
 def key_statuses(iam, name: str) -> list[str]:
     return [k["Status"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
-
-
-def has_login_profile(iam, name: str) -> bool:
-    try:
-        iam.get_login_profile(UserName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
 
 
 def tags_of(iam, name: str) -> dict[str, str]:

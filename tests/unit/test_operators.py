@@ -120,3 +120,13 @@ def test_delete_user(iam):
 
 def test_get_caller_identity(aws):
     assert run(ops.GetCallerIdentityOperator(task_id="t")) == "arn:aws:sts::123456789012:user/moto"
+
+
+def test_delete_login_profile_makes_no_call_when_the_listing_found_none(iam, iam_calls):
+    seed_user(iam, "alice", NOTHING)
+    iam_calls.clear()
+
+    outcome = run(ops.DeleteLoginProfileOperator(task_id="t", user_name="alice", has_login_profile=False))
+
+    assert outcome == {"removed": [], "already_gone": []}
+    assert iam_calls == []
