@@ -38,6 +38,23 @@ DEPENDENCY_KINDS = (
 )
 
 
+def user_as_data(user: dict[str, Any]) -> dict[str, Any]:
+    """
+    A user as GetUser or GetAccountAuthorizationDetails describe it, as plain JSON data: ``UserName``,
+    ``UserId``, ``Arn``, ``Path``, ``CreateDate`` (ISO 8601), ``Tags`` (a dict) and ``PermissionsBoundary``
+    (a policy ARN or None).
+    """
+    return {
+        "UserName": user["UserName"],
+        "UserId": user["UserId"],
+        "Arn": user["Arn"],
+        "Path": user["Path"],
+        "CreateDate": user["CreateDate"].isoformat(),
+        "Tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
+        "PermissionsBoundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
+    }
+
+
 class AdaptiveRetriesMixin:
     """Give a hook's clients botocore's adaptive retry mode unless retries were configured explicitly."""
 
@@ -226,21 +243,10 @@ class IamHook(AdaptiveRetriesMixin, AwsBaseHook):
         Every IAM user with its tags, as plain data.
 
         One GetAccountAuthorizationDetails call per ``page_size`` users (up to 1000): ListUsers does not return
-        tags, so this avoids a ListUserTags call per user. Each item is ``{"UserName", "UserId", "Arn", "Path",
-        "CreateDate" (ISO 8601), "Tags": {key: value}}``.
+        tags, so this avoids a ListUserTags call per user. Each item is as :func:`user_as_data` gives it.
         """
         users = self._paginate("get_account_authorization_details", "UserDetailList", Filter=["User"])
-        return [
-            {
-                "UserName": user["UserName"],
-                "UserId": user["UserId"],
-                "Arn": user["Arn"],
-                "Path": user["Path"],
-                "CreateDate": user["CreateDate"].isoformat(),
-                "Tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
-            }
-            for user in users
-        ]
+        return [user_as_data(user) for user in users]
 
     # ---- creating ------------------------------------------------------------------------------------------
 
@@ -431,23 +437,10 @@ class IamHook(AdaptiveRetriesMixin, AwsBaseHook):
 
     def describe_user(self, user_name: str) -> dict[str, Any] | None:
         """
-        The user as plain data (what a snapshot records), or None when there is no such user.
-
-        ``UserName``, ``UserId``, ``Arn``, ``Path``, ``CreateDate`` (ISO 8601), ``Tags`` (a dict) and
-        ``PermissionsBoundary`` (a policy ARN or None).
+        The user as :func:`user_as_data` gives it (what a snapshot records), or None when there is no such user.
         """
         user = self.get_user(user_name)
-        if user is None:
-            return None
-        return {
-            "UserName": user["UserName"],
-            "UserId": user["UserId"],
-            "Arn": user["Arn"],
-            "Path": user["Path"],
-            "CreateDate": user["CreateDate"].isoformat(),
-            "Tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
-            "PermissionsBoundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
-        }
+        return None if user is None else user_as_data(user)
 
     def deactivate_access_keys(self, user_name: str, access_key_ids: list[str]) -> dict[str, list[str]]:
         """Make the user's access keys Inactive (they stay, and can be made Active again); gone is fine."""

@@ -145,6 +145,7 @@ def test_list_users_with_details_returns_tags(iam, hook):
         "Arn": f"arn:aws:iam::{ACCOUNT}:user/eng/alice",
         "Path": "/eng/",
         "Tags": {"team": "platform"},
+        "PermissionsBoundary": None,
     }
     assert datetime.fromisoformat(created) == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert users["bob"]["Tags"] == {}
