@@ -285,12 +285,6 @@ def _latency_section(results: dict) -> list[str]:
                 'Slack stand-in receiving "IAM user … deleted", offboarding the "everything" user: '
                 f"{timing(standalone['seconds'])}. Starting the stack took {standalone['startup_seconds']:.0f} s "
                 "(not included)."
-                + (
-                    f' {standalone["refused_triggers"]} trigger request(s) answered HTTP 500 ("Database error") and '
-                    "were sent again; the clock starts at the accepted one."
-                    if standalone.get("refused_triggers")
-                    else ""
-                )
             ),
             "",
         ]
