@@ -9,7 +9,17 @@ Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serv
   ["EntityTemporarilyUnmodifiable", 2], "DetachUserPolicy": ["AccessDenied", 99, 6]}}``: answer a seeded fraction
   of IAM calls with ``Throttling``, and N calls of an action with the given error (after letting the first K
   through, when a third number is given). Injected failures are not recorded as calls; ``GET`` returns how many
-  were injected, by ``action:error``.
+  were injected, by ``action:error``. The same body may also hold:
+
+  * ``"lose": {"DeleteUser": [N, K]}`` — after skipping K calls, N calls of the action are applied and their
+    response is lost on the way back (answered with a 500 ``ServiceFailure``, which the client retries, as it
+    would a dropped connection);
+  * ``"delay": {"DeleteUser": [seconds, N]}`` — N calls of the action are held that long before being applied;
+  * ``"before": {"DeleteUser": {"skip": K, "requests": [{"Action": "CreateUser", "UserName": "alice"}, ...]}}``
+    — once, just before call K+1 of the action is applied, the listed IAM requests (query-protocol parameters)
+    are applied in the caller's account, as another actor's changes would be: a user recreated, a key added.
+
+  Lost responses count as ``action:lost`` in what ``GET`` returns; the applied calls are recorded.
 * ``POST /_sandbox/users/<name>/dates`` — ``{"account": "123456789012", "create_date": iso, "password_last_used":
   iso | null, "access_key_last_used": [iso | null, ...]}``: set an IAM user's dates in moto's state (what the
   credential report and GetAccountAuthorizationDetails show); every key is optional, ``null`` means never used,
@@ -35,9 +45,10 @@ import json
 import random
 import re
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -134,7 +145,8 @@ class SandboxMiddleware:
             if request.path == "/_sandbox/faults":
                 self.injected.clear()
                 self.faults = request.get_json() or {}
-                self.faults["fail"] = {k: list(v) for k, v in self.faults.get("fail", {}).items()}
+                for table in ("fail", "lose", "delay"):
+                    self.faults[table] = {k: list(v) for k, v in self.faults.get(table, {}).items()}
                 self.random = random.Random(self.faults.get("seed", 0))
                 return Response("{}", mimetype="application/json")
             if (match := USER_DATES_PATH.match(request.path)) and request.method == "POST":
@@ -178,11 +190,15 @@ class SandboxMiddleware:
         scope = auth.split("Credential=")[-1].split("/") if "Credential=" in auth else ["", "", "", "unknown"]
         key, service = scope[0], scope[3]
         action = params.pop("Action", None) or request.args.get("Action")
+        lost = False
         if action:
             if error := self._injected_error(service, action):
                 response = Response(_error_xml(error), status=ERROR_STATUS.get(error, 400), mimetype="text/xml")
                 return response(environ, start_response)
             params.pop("Version", None)
+            self._delay(action)
+            self._apply_scripted_requests(environ, action)
+            lost = self._take(self.faults.get("lose", {}), action)
         elif target := request.headers.get("X-Amz-Target"):  # JSON protocol (Secrets Manager)
             action, params = target.rsplit(".", 1)[-1], json.loads(body or b"{}")
         else:  # a REST call (S3): record the method and path
@@ -191,7 +207,53 @@ class SandboxMiddleware:
             self.calls.append({"service": service, "action": action, "params": params, "key": key})
         if request.headers.get("X-Amz-Target"):
             return self._json_access_denied(Response.from_app(self.app, environ))(environ, start_response)
+        if lost:
+            Response.from_app(self.app, environ).get_data()  # applied; the answer never reaches the caller
+            with self.lock:
+                self.injected[f"{action}:lost"] += 1
+            return Response(_error_xml("ServiceFailure"), status=500, mimetype="text/xml")(environ, start_response)
         return self.app(environ, start_response)
+
+    def _take(self, table: dict, action: str) -> bool:
+        """Whether this call of ``action`` is one of the ``[N, K]`` entry's N (after skipping K); counts it."""
+        with self.lock:
+            pending = table.get(action)
+            if not pending:
+                return False
+            if len(pending) > 1 and pending[1] > 0:
+                pending[1] -= 1
+                return False
+            if pending[0] > 0:
+                pending[0] -= 1
+                return True
+            return False
+
+    def _delay(self, action: str) -> None:
+        with self.lock:
+            pending = self.faults.get("delay", {}).get(action)
+            seconds = pending[0] if pending and pending[1] > 0 else 0
+            if seconds:
+                pending[1] -= 1
+        if seconds:
+            time.sleep(seconds)
+
+    def _apply_scripted_requests(self, environ: dict, action: str) -> None:
+        """Apply the ``before`` requests for ``action`` once, in the caller's account, ahead of the call."""
+        with self.lock:
+            script = self.faults.get("before", {}).get(action)
+            if not script or script.get("done"):
+                return
+            if script.get("skip", 0) > 0:
+                script["skip"] -= 1
+                return
+            script["done"] = True
+        for parameters in script["requests"]:
+            body = urlencode({**parameters, "Version": "2010-05-08"}).encode()
+            sub = dict(environ, REQUEST_METHOD="POST", CONTENT_LENGTH=str(len(body)), QUERY_STRING="")
+            sub["wsgi.input"] = io.BytesIO(body)
+            answer = Response.from_app(self.app, sub)
+            if answer.status_code >= 400:
+                raise RuntimeError(f"scripted {parameters['Action']} failed: {answer.get_data(as_text=True)}")
 
     @staticmethod
     def _json_access_denied(response: Response) -> Response:
