@@ -170,7 +170,8 @@ def _stale_section(results: dict) -> list[str]:
         "",
         bullet(
             "**ours** — what the reconciliation DAG's `find_stale_users` runs, `reconciliation.find_in_account`: "
-            "`IamHook.get_credential_report` (`GenerateCredentialReport` until complete, then `GetCredentialReport`), "
+            "`credential_report.fetch_credential_report` (`GenerateCredentialReport` until complete, then "
+            "`GetCredentialReport`), "
             "`staleness.stale_users`, `IamHook.list_users_with_details` (`GetAccountAuthorizationDetails`, 1,000 users "
             "a page, with their tags) and STS `GetCallerIdentity`."
         ),

@@ -1,7 +1,8 @@
 """Benchmark 2: finding the stale users of an account of 100, 1,000 and 10,000 users, two ways.
 
 * ``report`` (ours, what the DAG's ``find_stale_users`` runs: ``reconciliation.find_in_account``): the
-  credential report (``IamHook.get_credential_report``, not sleeping between polls), ``staleness.stale_users``,
+  credential report (``credential_report.fetch_credential_report``, not sleeping between polls),
+  ``staleness.stale_users``,
   the users with their tags (``IamHook.list_users_with_details``) and STS GetCallerIdentity.
 * ``per_user``: ListUsers, then for each user GetLoginProfile (is there a password? its last use comes with
   ListUsers), ListAccessKeys and GetAccessKeyLastUsed per key. It reads no tags; exempting protected users

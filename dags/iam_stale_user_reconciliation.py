@@ -10,7 +10,9 @@ any of its access keys was used within them (the account's credential report; up
 1. **list_connections**, **find_stale_users** (one mapped task per AWS connection) — the credential report, one
    paged user listing with tags and STS GetCallerIdentity: the same few calls for 100 or 2,000 users, none per
    user. Users protected by the Variable `iam_lifecycle_protected_users`, tagged `lifecycle:protected=true`, or
-   the DAG's own identity are exempt: listed with the reason, never acted on.
+   the DAG's own identity are exempt: listed with the reason, never acted on. A connection that cannot be read
+   (missing, reaching another account than its extra's `account_id`, AccessDenied…) is reported with its error
+   and the other accounts carry on.
 2. **plan_reconciliation** — in mode `disable` or `delete`, at most `max_users` users over all accounts, stalest
    first; the others are reported, not touched.
 3. **write_reports** — the full report as JSON, per account, at `<snapshot root>/reports/<account>/<time>.json`.
@@ -20,6 +22,7 @@ any of its access keys was used within them (the account's credential report; up
 5. Mode `delete`: **offboard_stale_user** triggers `iam_user_offboarding` once per user (its own run, snapshot,
    protection checks and Slack message) and waits for it; an offboarding that fails fails this run.
 6. **notify_slack** — per account the counts, the stale and exempt users and the report file; what was done.
+7. **fail_on_account_errors** — fails the run, once Slack has been told, when a connection could not be read.
 
 Mode `report` (the default) changes nothing. Trigger with `{"mode": "disable", "max_users": 5}`.
 """
@@ -34,12 +37,13 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import protection, reconciliation, snapshots
+from iam_lifecycle import offboarding, protection, reconciliation, snapshots
 from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.hooks import IamHook, user_as_data
 from iam_lifecycle.notifications import reconciliation_message
-from iam_lifecycle.operators import DeactivateAccessKeysOperator, DeleteLoginProfileOperator, TagUserOperator
-from iam_lifecycle.tasks import write_user_snapshot
+from iam_lifecycle.operators.offboarding import DeactivateAccessKeysOperator, DeleteLoginProfileOperator
+from iam_lifecycle.operators.users import TagUserOperator
 
 
 def _protected_patterns() -> list[str]:
@@ -100,7 +104,8 @@ def iam_stale_user_reconciliation():
 
     @task(map_index_template="{{ aws_conn_id }}")
     def find_stale_users(aws_conn_id: str, params: dict) -> dict:
-        """One account's stale users, the exempt ones apart; no IAM call per user."""
+        """One account's stale users, the exempt ones apart; no IAM call per user. An account that cannot be read
+        is returned with its error, so the others are still reported."""
         context = get_current_context()
         context["aws_conn_id"] = aws_conn_id  # labels the mapped task in the UI
         now = context["dag_run"].run_after
@@ -149,22 +154,22 @@ def iam_stale_user_reconciliation():
         context = get_current_context()
         context["user_label"] = f"{target['user_name']} ({target['account']})"
         hook = IamHook(aws_conn_id=target["aws_conn_id"])
-        user = hook.describe_user(target["user_name"])
+        user = hook.get_user(target["user_name"])
         if user is None:
-            raise AirflowFailException(f"IAM user {target['user_name']} no longer exists; nothing was changed.")
-        if reason := protection.protection_reason(user, target["caller_arn"], _protected_patterns()):
-            raise AirflowFailException(f"{reason}; nothing was changed.")
-        dependencies = hook.list_dependencies(target["user_name"])
-        uri = write_user_snapshot(
+            raise nothing_changed(f"IAM user {target['user_name']} no longer exists")
+        user = user_as_data(user)
+        if reason := protection.protection_reason(user, target["caller_arn"], protection.protected_patterns()):
+            raise nothing_changed(reason)
+        holdings = offboarding.list_holdings(hook, target["user_name"])
+        uri = snapshots.write_user_snapshot(
             hook,
             user,
-            target["caller_arn"],
-            dependencies["managed_policies"],
-            dependencies,
+            holdings,
+            caller_arn=target["caller_arn"],
             run_id=context["run_id"],
             reason=f"{target['reason']}: disabled",
         )
-        active_keys = [k["AccessKeyId"] for k in dependencies["access_key_details"] if k["Status"] == "Active"]
+        active_keys = offboarding.active_access_keys(holdings)
         return {**target, "snapshot_uri": uri, "active_access_keys": active_keys}
 
     @task(trigger_rule="none_failed")
@@ -216,9 +221,16 @@ def iam_stale_user_reconciliation():
     ).expand(conf=users_to_delete(plan))
     report_uris >> offboarded
 
+    @task
+    def fail_on_account_errors(plan: dict) -> None:
+        """Fail the run when an account could not be read: the others were reported, and Slack was told."""
+        if reason := reconciliation.account_errors_reason(plan):
+            raise AirflowFailException(reason)
+
     message = compose_message(plan, report_uris)
     [tagged, offboarded] >> message
-    SlackWebhookOperator(task_id="notify_slack", slack_webhook_conn_id="slack_default", message=message)
+    notified = SlackWebhookOperator(task_id="notify_slack", slack_webhook_conn_id="slack_default", message=message)
+    notified >> fail_on_account_errors(plan)
 
 
 document_tasks(iam_stale_user_reconciliation())

@@ -3,20 +3,25 @@
 
 Removes everything an IAM user holds, deletes the user and tells Slack who did it.
 
-1. **get_caller_identity**, **check_user**, **check_protection** — who this run acts as; the user must exist
-   and must not be protected (Variable `iam_lifecycle_protected_users`, tag `lifecycle:protected=true`, or the
-   run's own identity). Otherwise the run fails here with a one-line reason, having changed nothing.
-2. **list_attached_user_policies**, **list_user_dependencies**, **plan_offboarding** — one list call per kind
-   of thing AWS requires removed before DeleteUser; the plan is every item by name, ARN or id.
-3. A **dry run** (`dry_run: true`) posts the plan to Slack (**post_plan**) and stops: no IAM change.
-4. **take_snapshot** — the user's JSON snapshot, written and read back before the first change.
-5. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; the inline
-   policies, groups, access keys, SSH keys, signing certificates, service-specific credentials, MFA devices
-   and login profile are removed alongside.
-6. **delete_user** — a DeleteConflict re-lists and removes what is left, a few times, before failing.
-7. **notify_slack** — "IAM user NAME deleted by CALLER ARN", what was removed and the snapshot's location.
-   Only when this run's DeleteUser deleted the user; if another run got there first, the message says the
-   user was already deleted. Any task failing for good posts an alert instead.
+1. **get_caller_identity** — who this run acts as; a connection that does not exist (or reaches another account
+   than its extra's `account_id`) fails here, before any other AWS call.
+2. **check_user**, **check_protection** — the user must exist and must not be protected (Variable
+   `iam_lifecycle_protected_users`, tag `lifecycle:protected=true`, or the run's own identity). Otherwise the run
+   fails here with a one-line reason, having changed nothing.
+3. **list_user_holdings**, **plan_offboarding** — one list call per kind of thing AWS requires removed before
+   DeleteUser; the plan is every item by name, ARN or id.
+4. A **dry run** (`dry_run: true`) posts the plan to Slack (**post_plan**) and stops: no IAM change.
+5. **take_snapshot** — the user's JSON snapshot, written and read back before the first change; it also finds
+   the snapshots of earlier attempts on the same user (same UserId).
+6. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**. Nothing else is removed until
+   they succeed, so no failure can leave a console password without MFA.
+7. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; the inline
+   policies, groups, access keys, SSH keys, signing certificates, service-specific credentials and MFA devices
+   are removed alongside.
+8. **delete_user** — reads the user again (a recreated user, another UserId, or one protected meanwhile stops
+   the run); a DeleteConflict records what is left in a snapshot addendum, removes it and tries again.
+9. **notify_slack** — "IAM user NAME deleted by CALLER ARN", what was removed and the snapshot(s). Any task
+   failing for good posts its own alert instead, with what the user still holds once changes have begun.
 
 Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`.
 """
@@ -26,32 +31,39 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
+from iam_lifecycle.alerts import alert_offboarding_failure
 from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args, document_tasks
-from iam_lifecycle.notifications import (
-    already_deleted_message,
-    dry_run_message,
-    offboarding_message,
-)
-from iam_lifecycle.operators import (
-    DeleteAccessKeysOperator,
+from iam_lifecycle.notifications import dry_run_message, offboarding_message
+from iam_lifecycle.operators.offboarding import (
+    DeactivateAccessKeysOperator,
     DeleteLoginProfileOperator,
-    DeleteMfaDevicesOperator,
-    DeleteServiceSpecificCredentialsOperator,
-    DeleteSigningCertificatesOperator,
-    DeleteSshPublicKeysOperator,
     DeleteUserOperator,
-    DeleteUserPoliciesOperator,
     DetachUserPolicyOperator,
-    GetCallerIdentityOperator,
-    GetUserOperator,
-    ListAttachedUserPoliciesOperator,
-    ListUserDependenciesOperator,
-    RemoveUserFromGroupsOperator,
+    ListUserHoldingsOperator,
+    RemoveUserItemsOperator,
 )
+from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
 from iam_lifecycle.params import IAM_USER_NAME_PATTERN
-from iam_lifecycle.tasks import check_protection, is_dry_run, is_real_run, plan_offboarding, take_snapshot
+from iam_lifecycle.tasks import (
+    check_protection,
+    is_dry_run,
+    is_real_run,
+    plan_offboarding,
+    policies_to_detach,
+    take_snapshot,
+)
 
 USER = "{{ params.user_name }}"
+#: The removals besides managed policies (one mapped task per policy) and sign-in (taken away first): kind -> task.
+REMOVAL_TASKS = {
+    "inline_policies": "delete_inline_policies",
+    "groups": "remove_from_groups",
+    "access_keys": "delete_access_keys",
+    "ssh_public_keys": "delete_ssh_public_keys",
+    "signing_certificates": "delete_signing_certificates",
+    "service_specific_credentials": "delete_service_specific_credentials",
+    "mfa_devices": "delete_mfa_devices",
+}
 
 
 @dag(
@@ -62,7 +74,7 @@ USER = "{{ params.user_name }}"
     doc_md=__doc__,
     tags=["iam", "lifecycle", "offboarding"],
     # Every AWS operator acts in the account of the connection the run was given.
-    default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}"),
+    default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}", on_failure_callback=alert_offboarding_failure),
     params={
         "user_name": Param(
             type="string",
@@ -72,7 +84,8 @@ USER = "{{ params.user_name }}"
         ),
         "reason": Param(
             "",
-            type="string",
+            # The trigger form sends an emptied text field as null: admitting null keeps the field optional.
+            type=["null", "string"],
             title="Reason",
             description="Free text shown in the Slack message and kept in the snapshot, e.g. a ticket number.",
         ),
@@ -88,26 +101,35 @@ USER = "{{ params.user_name }}"
 def iam_user_offboarding():
     caller_arn = GetCallerIdentityOperator(task_id="get_caller_identity")
     user = GetUserOperator(task_id="check_user", user_name=USER)
+    caller_arn >> user
     protection = check_protection(user.output, caller_arn.output)
 
-    attached = ListAttachedUserPoliciesOperator(task_id="list_attached_user_policies", user_name=USER)
-    dependencies = ListUserDependenciesOperator(task_id="list_user_dependencies", user_name=USER)
-    protection >> [attached, dependencies]
-    plan = plan_offboarding(attached.output, dependencies.output)
+    holdings = ListUserHoldingsOperator(task_id="list_user_holdings", user_name=USER)
+    protection >> holdings
+    plan = plan_offboarding(holdings.output)
 
     @task
     def describe_plan(params: dict, caller_arn: str, plan: dict) -> str:
-        """The dry run's Slack text: every item a real run would remove."""
-        return dry_run_message(params["user_name"], caller_arn, plan)
+        """The dry run's Slack text: every item a real run would remove, and the reason."""
+        return dry_run_message(params["user_name"], caller_arn, plan, params.get("reason"))
 
     plan_text = describe_plan(caller_arn=caller_arn.output, plan=plan)
     plan >> is_dry_run() >> plan_text
     SlackWebhookOperator(task_id="post_plan", slack_webhook_conn_id="slack_default", message=plan_text)
 
-    snapshot = take_snapshot(
-        user.output, caller_arn.output, attached.output, dependencies.output, aws_conn_id="{{ params.aws_conn_id }}"
-    )
+    snapshot = take_snapshot(user.output, caller_arn.output, holdings.output)
     plan >> is_real_run() >> snapshot
+
+    # Sign-in goes first: until both succeed, MFA and everything else stay.
+    sign_in = [
+        DeleteLoginProfileOperator(
+            task_id="delete_login_profile", user_name=USER, has_login_profile=holdings.output["login_profile"]
+        ),
+        DeactivateAccessKeysOperator(
+            task_id="deactivate_access_keys", user_name=USER, access_key_ids=holdings.output["access_keys"]
+        ),
+    ]
+    snapshot >> sign_in
 
     detached = DetachUserPolicyOperator.partial(
         task_id="detach_user_policy",
@@ -115,56 +137,33 @@ def iam_user_offboarding():
         map_index_template="{{ task.policy_arn }}",
         # IAM's rate limit is account-wide: cap concurrent detaches across all runs (reconciliation triggers many).
         max_active_tis_per_dag=8,
-    ).expand(policy_arn=attached.output)
+    ).expand(policy_arn=policies_to_detach(plan))
     removals = [
-        DeleteUserPoliciesOperator(
-            task_id="delete_inline_policies", user_name=USER, policy_names=dependencies.output["inline_policies"]
-        ),
-        RemoveUserFromGroupsOperator(
-            task_id="remove_from_groups", user_name=USER, group_names=dependencies.output["groups"]
-        ),
-        DeleteAccessKeysOperator(
-            task_id="delete_access_keys", user_name=USER, access_key_ids=dependencies.output["access_keys"]
-        ),
-        DeleteSshPublicKeysOperator(
-            task_id="delete_ssh_public_keys",
-            user_name=USER,
-            ssh_public_key_ids=dependencies.output["ssh_public_keys"],
-        ),
-        DeleteSigningCertificatesOperator(
-            task_id="delete_signing_certificates",
-            user_name=USER,
-            certificate_ids=dependencies.output["signing_certificates"],
-        ),
-        DeleteServiceSpecificCredentialsOperator(
-            task_id="delete_service_specific_credentials",
-            user_name=USER,
-            credential_ids=dependencies.output["service_specific_credentials"],
-        ),
-        DeleteMfaDevicesOperator(
-            task_id="delete_mfa_devices", user_name=USER, serial_numbers=dependencies.output["mfa_devices"]
-        ),
+        RemoveUserItemsOperator(task_id=task_id, user_name=USER, kind=kind, items=holdings.output[kind])
+        for kind, task_id in REMOVAL_TASKS.items()
     ]
-    snapshot >> [detached, *removals]
-    login_profile = DeleteLoginProfileOperator(
-        task_id="delete_login_profile", user_name=USER, has_login_profile=dependencies.output["login_profile"]
-    )
-    removals >> login_profile
+    for task_ in sign_in:
+        task_ >> [detached, *removals]
     # An empty mapping skips detach_user_policy; a user with no managed policies must still be deleted.
-    deleted = DeleteUserOperator(task_id="delete_user", user_name=USER, trigger_rule="none_failed_min_one_success")
-    [detached, login_profile] >> deleted
+    deleted = DeleteUserOperator(
+        task_id="delete_user",
+        user_name=USER,
+        user=user.output,
+        caller_arn=caller_arn.output,
+        snapshot_uri=snapshot["uri"],
+        trigger_rule="none_failed_min_one_success",
+    )
+    [detached, *removals] >> deleted
 
     @task
-    def compose_message(params: dict, caller_arn: str, deleted: dict, plan: dict, snapshot_uri: str) -> str:
+    def compose_message(params: dict, caller_arn: str, outcome: dict, plan: dict, snapshot: dict) -> str:
         """The Slack text; "deleted" only when this run's DeleteUser deleted the user."""
-        if not deleted["deleted"]:
-            return already_deleted_message(params["user_name"], caller_arn)
-        return offboarding_message(params["user_name"], caller_arn, params["reason"], plan, snapshot_uri)
+        return offboarding_message(params["user_name"], caller_arn, params.get("reason"), plan, snapshot, outcome)
 
     SlackWebhookOperator(
         task_id="notify_slack",
         slack_webhook_conn_id="slack_default",
-        message=compose_message(caller_arn=caller_arn.output, deleted=deleted.output, plan=plan, snapshot_uri=snapshot),
+        message=compose_message(caller_arn=caller_arn.output, outcome=deleted.output, plan=plan, snapshot=snapshot),
     )
 
 

@@ -12,29 +12,32 @@ Keys and passwords are never recreated. With `console_access`, a random password
 first sign-in is created and kept only in AWS Secrets Manager; Slack and the logs see the secret's ARN.
 
 1. **resolve_spec** — the user to create; bad input fails here with a one-line reason.
-2. **create_user** — with path, tags and boundary in one call; a user that already exists is refused, and
-   nothing is changed.
-3. **add_to_groups**, **attach_policies**, **put_inline_policies**, **create_login_profile**.
-4. **notify_slack** — "IAM user NAME created|restored by CALLER ARN".
+2. **get_caller_identity**, **check_references** — every group, managed policy and the permissions boundary
+   the user needs exists; otherwise the run stops with the list of what is missing, and nothing is changed.
+3. **create_user** — with path, tags and boundary in one call, plus the markers `lifecycle:created-by-run`
+   (this run) and, for a restore, `lifecycle:restored-from` (the snapshot's original UserId and time). A user
+   that already exists is refused, and nothing is changed, unless it carries one of those markers: then it is
+   this run's own (CreateUser's answer was lost) or an unfinished restore of the same snapshot, and it is
+   completed.
+4. **grant** (groups, managed policies, inline policies) and **create_login_profile** — every call safe to
+   repeat; an existing console password is left as it was.
+5. **remove_markers** — once the user is complete; a later run for it is refused.
+6. **notify_slack** — "IAM user NAME created|restored by CALLER ARN".
 """
 
 from __future__ import annotations
 
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args, document_tasks
+from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.notifications import provisioning_message
-from iam_lifecycle.operators import (
-    AddUserToGroupsOperator,
-    AttachUserPoliciesOperator,
-    CreateLoginProfileOperator,
-    CreateUserOperator,
-    GetCallerIdentityOperator,
-    PutUserPoliciesOperator,
-)
+from iam_lifecycle.operators.provisioning import CreateLoginProfileOperator, CreateUserOperator, GrantUserOperator
+from iam_lifecycle.operators.users import GetCallerIdentityOperator, TagUserOperator
 from iam_lifecycle.params import IAM_USER_NAME_PATTERN
+from iam_lifecycle.provisioning import MARKER_TAGS, missing_references_reason
 from iam_lifecycle.provisioning import resolve_spec as resolve
 
 
@@ -47,30 +50,35 @@ from iam_lifecycle.provisioning import resolve_spec as resolve
     tags=["iam", "lifecycle", "provisioning"],
     default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}"),
     params={
+        # The trigger form sends an emptied field as null: each optional param admits null, read as "not given".
         "snapshot": Param(
             "",
-            type="string",
+            type=["null", "string"],
             title="Snapshot to restore",
             description="URI of a snapshot (file://… or s3://…) to restore the user from. Leave empty to onboard.",
         ),
         "user_name": Param(
             "",
-            type="string",
+            type=["null", "string"],
             pattern=f"({IAM_USER_NAME_PATTERN})|^$",
             title="New user's name",
             description="Name of the user to onboard. Leave empty to restore from a snapshot.",
         ),
-        "path": Param("/", type="string", title="Path", description="The new user's IAM path, e.g. /staff/."),
-        "tags": Param({}, type="object", title="Tags", description="Tag key → value for the new user."),
-        "permissions_boundary": Param(
-            "", type="string", title="Permissions boundary", description="ARN of a managed policy, or empty."
+        "path": Param(
+            "/", type=["null", "string"], title="Path", description="The new user's IAM path, e.g. /staff/ (empty: /)."
         ),
-        "groups": Param([], type="array", items={"type": "string"}, title="Groups", description="Group names."),
+        "tags": Param({}, type=["null", "object"], title="Tags", description="Tag key → value for the new user."),
+        "permissions_boundary": Param(
+            "", type=["null", "string"], title="Permissions boundary", description="ARN of a managed policy, or empty."
+        ),
+        "groups": Param(
+            [], type=["null", "array"], items={"type": "string"}, title="Groups", description="Group names."
+        ),
         "managed_policy_arns": Param(
-            [], type="array", items={"type": "string"}, title="Managed policies", description="Policy ARNs."
+            [], type=["null", "array"], items={"type": "string"}, title="Managed policies", description="Policy ARNs."
         ),
         "inline_policies": Param(
-            {}, type="object", title="Inline policies", description="Inline policy name → policy document."
+            {}, type=["null", "object"], title="Inline policies", description="Inline policy name → policy document."
         ),
         "console_access": Param(
             False,
@@ -83,15 +91,23 @@ from iam_lifecycle.provisioning import resolve_spec as resolve
 )
 def iam_user_provisioning():
     @task(multiple_outputs=True)
-    def resolve_spec(params: dict) -> dict:
-        """The user to create, from the snapshot or the spec params."""
+    def resolve_spec(params: dict, run_id: str) -> dict:
+        """The user to create, from the snapshot or the spec params, and this run's marker tags."""
         try:
-            return resolve(params)
+            return resolve(params, run_id=run_id)
         except (ValueError, OSError) as error:
-            raise AirflowFailException(f"{error}; nothing was changed.") from None
+            raise nothing_changed(str(error)) from None
+
+    @task
+    def check_references(spec: dict, aws_conn_id: str) -> None:
+        """Refuse, before any change, when a group, managed policy or the boundary the user needs is missing."""
+        if reason := missing_references_reason(spec, IamHook(aws_conn_id=aws_conn_id)):
+            raise nothing_changed(reason)
 
     spec = resolve_spec()
     caller_arn = GetCallerIdentityOperator(task_id="get_caller_identity")
+    checked = check_references(spec, aws_conn_id="{{ params.aws_conn_id }}")
+    caller_arn >> checked
     user_name = spec["user_name"]
     created = CreateUserOperator(
         task_id="create_user",
@@ -99,21 +115,24 @@ def iam_user_provisioning():
         path=spec["path"],
         tags=spec["tags"],
         permissions_boundary=spec["permissions_boundary"],
+        markers=spec["markers"],
     )
-    caller_arn >> created
+    checked >> created
     grants = [
-        AddUserToGroupsOperator(task_id="add_to_groups", user_name=user_name, group_names=spec["groups"]),
-        AttachUserPoliciesOperator(
-            task_id="attach_policies", user_name=user_name, policy_arns=spec["managed_policy_arns"]
-        ),
-        PutUserPoliciesOperator(
-            task_id="put_inline_policies", user_name=user_name, policy_documents=spec["inline_policies"]
+        GrantUserOperator(
+            task_id="grant",
+            user_name=user_name,
+            group_names=spec["groups"],
+            policy_arns=spec["managed_policy_arns"],
+            policy_documents=spec["inline_policies"],
         ),
         CreateLoginProfileOperator(
             task_id="create_login_profile", user_name=user_name, console_access=spec["console_access"]
         ),
     ]
     created >> grants
+    complete = TagUserOperator(task_id="remove_markers", user_name=user_name, remove_keys=list(MARKER_TAGS))
+    grants >> complete
 
     @task
     def compose_message(spec: dict, caller_arn: str, login: dict | None) -> str:
@@ -121,7 +140,7 @@ def iam_user_provisioning():
         return provisioning_message(spec, caller_arn, (login or {}).get("secret_arn"))
 
     message = compose_message(spec=spec, caller_arn=caller_arn.output, login=grants[-1].output)
-    grants >> message
+    complete >> message
     SlackWebhookOperator(task_id="notify_slack", slack_webhook_conn_id="slack_default", message=message)
 
 

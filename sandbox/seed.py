@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import urllib.parse
+import urllib.request
 from typing import Any
 
 from cryptography import x509
@@ -120,3 +122,38 @@ def seed_user(
             credential["ServiceSpecificCredential"]["ServiceSpecificCredentialId"]
         )
     return held
+
+
+#: Users to try ``iam_stale_user_reconciliation`` on (``make airflow``), each created 200 days ago with a console
+#: password and an access key: name -> (what a run with the default 90 days finds, tags, days since both
+#: credentials were last used, None for never).
+BACK_DATED_USERS: dict[str, tuple[str, dict[str, str], int | None]] = {
+    "former.contractor": ("stale, last used 150 days ago", {}, 150),
+    "unused.service": ("stale, never used", {}, None),
+    "audit.readonly": ("stale but exempt (tag lifecycle:protected=true)", {"lifecycle:protected": "true"}, None),
+    "active.engineer": ("not stale, used yesterday", {}, 1),
+}
+
+
+def seed_back_dated_users(iam, moto_url: str, now: datetime.datetime | None = None) -> dict[str, str]:
+    """
+    Create :data:`BACK_DATED_USERS` on a sandbox moto server and back-date them through its
+    ``POST /_sandbox/users/<name>/dates`` (see ``sandbox.moto_server``); return name -> what reconciliation finds.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
+    for name, (_, tags, days_unused) in BACK_DATED_USERS.items():
+        seed_user(iam, name, NOTHING | {"access_keys": 1, "login_profile": True}, tags=tags)
+        used = None if days_unused is None else (now - datetime.timedelta(days=days_unused)).isoformat()
+        dates = {
+            "create_date": (now - datetime.timedelta(days=200)).isoformat(),
+            "password_last_used": used,
+            "access_key_last_used": [used],
+        }
+        request = urllib.request.Request(
+            f"{moto_url}/_sandbox/users/{urllib.parse.quote(name)}/dates",
+            data=json.dumps(dates).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+    return {name: finding for name, (finding, _, _) in BACK_DATED_USERS.items()}

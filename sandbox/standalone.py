@@ -5,7 +5,7 @@ stand-in and ``airflow standalone`` (scheduler, dag-processor, api-server and tr
 simple auth) with this project's DAGs and plugins, waits until the offboarding DAG is parsed, yields a
 ``Standalone`` handle (REST client, CLI runner, boto3 IAM client on the moto server, Slack messages) and stops
 everything it started on exit. Tests and ``sandbox/screenshots.py`` use it; ``python -m sandbox.standalone`` seeds
-a demo user and keeps it running until Ctrl-C.
+a demo user and back-dated users for the stale-user reconciliation, and keeps it running until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ from typing import Any
 import boto3
 
 from sandbox.net import free_port, wait_for_http
-from sandbox.seed import seed_user
+from sandbox.seed import seed_back_dated_users, seed_user
 from sandbox.slack_stub import SlackStub
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = ROOT / ".airflow" / "standalone"
 BIN = Path(sys.executable).parent
 DAG_ID = "iam_user_offboarding"
+RECONCILIATION_DAG_ID = "iam_stale_user_reconciliation"
 DEMO_USER, BYSTANDER = "departing.engineer", "staying.engineer"
 FINISHED = {"success", "failed"}
 
@@ -317,6 +318,7 @@ def main() -> int:
         with standalone(api_port=api_port) as stack:
             seed_user(stack.iam, DEMO_USER, tags={"team": "data"})
             seed_user(stack.iam, BYSTANDER)
+            back_dated = seed_back_dated_users(stack.iam, stack.moto_url)
             login = "every user is admin" if stack.all_admins else f"user {stack.username}, password {stack.password}"
             print(
                 f"\nAirflow is ready: {stack.url}  (login: {login})\n"
@@ -325,6 +327,11 @@ def main() -> int:
                 f'  trigger {DAG_ID} with {{"user_name": "{DEMO_USER}"}} from the UI, or:\n'
                 f"    AIRFLOW_HOME={stack.home} {BIN.relative_to(ROOT)}/airflow dags trigger {DAG_ID} "
                 f'--conf \'{{"user_name": "{DEMO_USER}"}}\'\n'
+                f"  back-dated IAM users (created 200 days ago); what {RECONCILIATION_DAG_ID} reports of them with "
+                "its defaults (mode report, 90 days; disable or delete act on the stale ones):\n"
+                + "".join(f"    {name}: {finding}\n" for name, finding in back_dated.items())
+                + f"  trigger it from the UI, or: AIRFLOW_HOME={stack.home} {BIN.relative_to(ROOT)}/airflow dags "
+                f"trigger {RECONCILIATION_DAG_ID}\n"
                 f"  Airflow's own output: {stack.log}\n"
                 "Slack messages appear below. Ctrl-C stops everything.\n",
                 flush=True,

@@ -1,14 +1,15 @@
-"""What every lifecycle DAG shares: its start date, default task arguments and the AWS connection param."""
+"""What every lifecycle DAG shares: its start date, default task arguments, the AWS connection param, task docs."""
 
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import pendulum
 from airflow.sdk import Param
 
-from iam_lifecycle.notifications import failure_alert
+from iam_lifecycle.alerts import alert_failure
 from iam_lifecycle.retries import IamRetryPolicy
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -21,7 +22,7 @@ def default_args(**overrides: Any) -> dict[str, Any]:
         "retries": 2,
         "retry_delay": pendulum.duration(seconds=10),
         "retry_exponential_backoff": 2.0,
-        "on_failure_callback": failure_alert(),
+        "on_failure_callback": alert_failure,
         "retry_policy": IamRetryPolicy(),
     } | overrides
 
@@ -40,6 +41,54 @@ PROVIDER_TASK_DOCS = {
 }
 
 
+#: A Sphinx role: :func:`name`, :func:`~pkg.name` (shown as "name"), :class:`Title <pkg.Name>` (shown as "Title").
+_SPHINX_ROLE = re.compile(r":(?:\w+:)?\w+:`(?:(?P<title>[^`<]+?)\s*<[^`>]+>|(?P<target>[^`]+))`")
+#: A Sphinx field: ":param name: text", ":return: text", ":raises Error: text".
+_SPHINX_FIELD = re.compile(r"^:(?P<kind>\w+)(?:\s+(?P<name>[^:]+?))?:\s*(?P<text>.*)$")
+_FIELD_HEADINGS = dict.fromkeys(("param", "parameter", "arg", "key", "keyword"), "Parameters") | dict.fromkeys(
+    ("raises", "raise", "except", "exception"), "Raises"
+)
+
+
+def sphinx_to_markdown(doc: str) -> str:
+    """
+    A dedented docstring's Sphinx markup as Markdown, which is how the UI renders task docs: roles and
+    double-backquoted literals become inline code; a field list becomes a "**Parameters**" list of
+    "**name**: text" items, "**Returns:** text" and a "**Raises**" list, each field's indented lines joined to it.
+    """
+
+    def role(match: re.Match) -> str:
+        target = match["target"] or ""
+        return f"`{match['title'] or (target[1:].rsplit('.', 1)[-1] if target.startswith('~') else target)}`"
+
+    lines: list[str] = []
+
+    def paragraph(*new: str) -> None:
+        lines.extend(([""] if lines and lines[-1].strip() else []) + list(new))
+
+    heading, in_field = None, False
+    for line in re.sub(r"``(.+?)``", r"`\1`", _SPHINX_ROLE.sub(role, doc)).splitlines():
+        field = _SPHINX_FIELD.match(line)
+        if in_field and not field and line[:1].isspace() and line.strip():
+            lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+            continue
+        in_field = bool(field)
+        if field and field["kind"] in ("return", "returns"):
+            heading = None
+            paragraph(f"**Returns:** {field['text']}")
+        elif field:
+            section = _FIELD_HEADINGS.get(field["kind"], field["kind"].capitalize())
+            if section != heading:
+                heading = section
+                paragraph(f"**{heading}**", "")
+            name = field["name"] and (f"`{field['name']}`" if heading == "Raises" else f"**{field['name']}**")
+            lines.append(f"- {name}: {field['text']}" if name else f"- {field['text']}")
+        else:
+            heading = heading if not line.strip() else None
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
 def _task_doc(task: Any) -> str | None:
     """The docstring of what the task runs: its TaskFlow function, or its operator class."""
     operator_class = getattr(task, "operator_class", type(task))
@@ -48,17 +97,19 @@ def _task_doc(task: Any) -> str | None:
         return PROVIDER_TASK_DOCS[name]
     kwargs = getattr(task, "partial_kwargs", {})
     callable_ = getattr(task, "python_callable", None) or kwargs.get("python_callable")
-    doc = (callable_ or operator_class).__doc__
-    return inspect.cleandoc(doc) if doc else None
+    return (callable_ or operator_class).__doc__
 
 
 def document_tasks(dag: Any) -> Any:
-    """Give every task of ``dag`` that has no ``doc_md`` the docstring of what it runs (shown in the UI)."""
+    """
+    Give every task of ``dag`` Markdown docs for the UI: its ``doc_md`` (which TaskFlow sets to the function's
+    raw docstring) or else the docstring of what it runs, dedented and with its Sphinx markup made Markdown.
+    """
     for task in dag.tasks:
-        if task.doc_md:
-            continue
+        doc = task.doc_md or _task_doc(task)
+        doc_md = sphinx_to_markdown(inspect.cleandoc(doc)) if doc else None
         if hasattr(task, "partial_kwargs"):  # a mapped task keeps its arguments there
-            task.partial_kwargs["doc_md"] = _task_doc(task)
+            task.partial_kwargs["doc_md"] = doc_md
         else:
-            task.doc_md = _task_doc(task)
+            task.doc_md = doc_md
     return dag

@@ -36,19 +36,43 @@ def removed_summary(held: Mapping[str, list | bool]) -> str:
 
 
 def offboarding_message(
-    user_name: str, caller_arn: str, reason: str, held: Mapping[str, list | bool], snapshot_uri: str
+    user_name: str,
+    caller_arn: str,
+    reason: str | None,
+    plan: Mapping[str, list | bool],
+    snapshot: Mapping[str, Any],
+    outcome: Mapping[str, Any],
 ) -> str:
-    """'IAM user NAME deleted by ARN', what the user held (all of it removed), why, and where the snapshot is."""
-    lines = [f"IAM user {user_name} deleted by {caller_arn}", f"Removed: {removed_summary(held)}"]
+    """
+    What an offboarding run did: 'IAM user NAME deleted by ARN' (or that someone else deleted it first), what it
+    removed (the plan, plus what a DeleteConflict found added during the run), why, and the snapshot(s).
+
+    :param snapshot: ``uri`` of this run's snapshot and ``earlier``: those of earlier attempts, oldest first.
+    :param outcome: as ``iam_lifecycle.offboarding.delete_user`` returns it.
+    """
+    if outcome["gone_before"]:
+        return (
+            f"IAM user {user_name} was already deleted when this run ({caller_arn}) came to delete it; "
+            f"this run removed {removed_summary(plan)} before that. Snapshot: {snapshot['uri']}"
+        )
+    deleted = f"IAM user {user_name} deleted by {caller_arn}"
+    if outcome["confirmed_by_retry"]:
+        deleted += " (DeleteUser's answer was lost; its retry found the user gone)"
+    lines = [deleted, f"Removed: {removed_summary(plan)}"]
+    if outcome["leftovers"]:
+        lines.append(
+            f"Also removed, added during the run: {removed_summary(outcome['leftovers'])} "
+            f"(recorded in {', '.join(outcome['addenda'])})"
+        )
     if reason:
         lines.append(f"Reason: {reason}")
-    lines.append(f"Snapshot: {snapshot_uri}")
+    lines.append(f"Snapshot: {snapshot['uri']}")
+    if snapshot["earlier"]:
+        lines.append(
+            f"Earlier snapshots of this user (same UserId), from attempts that changed it before: "
+            f"{', '.join(snapshot['earlier'])}. Restore from {snapshot['earlier'][0]} to get the user back as it was."
+        )
     return "\n".join(lines)
-
-
-def already_deleted_message(user_name: str, caller_arn: str) -> str:
-    """For a run that found the user already deleted by someone else (e.g. a concurrent run)."""
-    return f"IAM user {user_name} was already deleted when this run ({caller_arn}) came to delete it; nothing to do"
 
 
 def _items(items: list | bool) -> str:
@@ -57,29 +81,38 @@ def _items(items: list | bool) -> str:
     return ", ".join(items) if items else "none"
 
 
-def dry_run_message(user_name: str, caller_arn: str, plan: Mapping[str, list | bool]) -> str:
-    """The plan of a dry run: every item a real run would remove, by kind."""
+def dry_run_message(user_name: str, caller_arn: str, plan: Mapping[str, list | bool], reason: str | None = "") -> str:
+    """The plan of a dry run: every item a real run would remove, by kind, and the reason when one was given."""
     lines = [f"DRY RUN: offboarding IAM user {user_name} as {caller_arn} would remove:"]
     for kind, (_, plural) in KIND_NAMES.items():
         label = "login profile" if kind == "login_profile" else plural
         lines.append(f"- {label}: {_items(plan[kind])}")
+    if reason:
+        lines.append(f"Reason: {reason}")
     lines.append("Nothing was changed.")
     return "\n".join(lines)
 
 
-def failure_alert(slack_webhook_conn_id: str = "slack_default"):
-    """A failure callback that posts the DAG, run, task, user and the error's first line to Slack."""
-    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
-
-    return SlackWebhookNotifier(
-        slack_webhook_conn_id=slack_webhook_conn_id,
-        text=(
-            "FAILED: {{ dag.dag_id }} / {{ ti.task_id }} (run {{ run_id }})"
-            "{% if params.get('user_name') %} for IAM user {{ params.user_name }}{% endif %}: "
-            "{% if exception %}{{ ((exception | string).strip().splitlines() or ['unknown error'])[0] }}"
-            "{% else %}no error was passed to the callback; see the task's log{% endif %}"
-        ),
+def failure_message(dag_id: str, task_id: str, run_id: str, user_name: str | None, error: BaseException | None) -> str:
+    """'FAILED: DAG / TASK (run RUN) for IAM user NAME: the error's first line'."""
+    lines = str(error).strip().splitlines() if error is not None else []
+    cause = (
+        (lines or ["unknown error"])[0]
+        if error is not None
+        else "no error was passed to the callback; see the task's log"
     )
+    for_user = f" for IAM user {user_name}" if user_name else ""
+    return f"FAILED: {dag_id} / {task_id} (run {run_id}){for_user}: {cause}"
+
+
+def still_holds_message(user_name: str, holdings: Mapping[str, Any] | None) -> str:
+    """What a user still holds after a failure: sign-in first, then every other kind; None: the user is gone."""
+    if holdings is None:
+        return f"IAM user {user_name} no longer exists."
+    active = [k["AccessKeyId"] for k in holdings["access_key_details"] if k["Status"] == "Active"]
+    sign_in = f"console password: {'YES' if holdings['login_profile'] else 'none'}; active access keys: {len(active)}"
+    rest = {kind: items for kind, items in holdings.items() if kind not in ("login_profile", "access_key_details")}
+    return f"{user_name} still holds: {sign_in}; {removed_summary(rest)}."
 
 
 def provisioning_message(spec: Mapping[str, Any], caller_arn: str, secret_arn: str | None) -> str:
@@ -102,9 +135,14 @@ def provisioning_message(spec: Mapping[str, Any], caller_arn: str, secret_arn: s
 CREDENTIAL_NAMES = {"password": "console password", "access_key_1": "access key 1", "access_key_2": "access key 2"}
 
 
+def _counted(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 stale user', '2 stale users'."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
 def _stale_user_line(entry: Mapping[str, Any]) -> str:
     idle = ", ".join(CREDENTIAL_NAMES.get(c, c) for c in entry["idle_credentials"]) or "no credentials"
-    line = f"• {entry['user_name']}: idle {entry['idle_days']} days ({idle})"
+    line = f"• {entry['user_name']}: idle {_counted(entry['idle_days'], 'day')} ({idle})"
     if entry.get("disabled_at"):
         line += f", disabled on {entry['disabled_at']}"
     return line
@@ -119,23 +157,29 @@ def reconciliation_message(
 ) -> str:
     """
     The stale-user report: per account the counts, the stale users (up to ``limit``, stalest first, with their
-    idle days and idle credentials), the exempt ones with the reason, and the report file; then what this run did.
+    idle days and idle credentials), the exempt ones with the reason, and the report file; each connection that
+    could not be read, with its error; then what this run did.
 
     :param plan: as ``iam_lifecycle.reconciliation.plan_reconciliation`` returns it.
     :param report_uris: account id -> URI of its JSON report.
     """
     mode = plan["mode"]
-    lines = [f"Stale IAM users (unused for {max_idle_days} days or more), mode {mode}, run {run_id}"]
+    lines = [f"Stale IAM users (unused for {_counted(max_idle_days, 'day')} or more), mode {mode}, run {run_id}"]
     for finding in plan["accounts"]:
         stale, exempt = finding["stale"], finding["exempt"]
         lines.append(
-            f"Account {finding['account']} ({finding['aws_conn_id']}): {finding['users_scanned']} users scanned, "
-            f"{len(stale)} stale, {len(exempt)} exempt"
+            f"Account {finding['account']} ({finding['aws_conn_id']}): "
+            f"{_counted(finding['users_scanned'], 'user')} scanned, {len(stale)} stale, {len(exempt)} exempt"
         )
         lines += _capped([_stale_user_line(entry) for entry in stale], limit, "")
-        exempt_lines = [f"• exempt: {e['user_name']}, idle {e['idle_days']} days: {e['reason']}" for e in exempt]
+        exempt_lines = [
+            f"• exempt: {e['user_name']}, idle {_counted(e['idle_days'], 'day')}: {e['reason']}" for e in exempt
+        ]
         lines += _capped(exempt_lines, limit, " exempt")
         lines.append(f"Report: {report_uris[finding['account']]}")
+    for failed in plan["failed"]:
+        account = failed["account"] or "unknown"
+        lines.append(f"Account {account} ({failed['aws_conn_id']}) could not be scanned: {failed['error']}")
     acted = ", ".join(f"{c['user_name']} ({c['account']})" for c in plan["selected"])
     if mode == "report":
         lines.append("Report only: nothing was changed.")
@@ -149,5 +193,6 @@ def reconciliation_message(
     else:
         lines.append(f"Offboarded {len(plan['selected'])}, each by its own iam_user_offboarding run: {acted}")
     if plan["over_cap"]:
-        lines.append(f"Not touched, over the cap (max_users={plan['max_users']}): {len(plan['over_cap'])} stale users.")
+        over_cap = _counted(len(plan["over_cap"]), "stale user")
+        lines.append(f"Not touched, over the cap (max_users={plan['max_users']}): {over_cap}.")
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 A user is protected when its name matches a name or fnmatch glob in the Airflow Variable
 ``iam_lifecycle_protected_users`` (a JSON list), when it carries the tag ``lifecycle:protected`` = ``true``, or
-when it is the identity the DAG's own AWS connection acts as.
+when it is the identity the DAG's own AWS connection acts as. Names, globs, the tag's key and its value are all
+matched case-insensitively, as IAM treats user names.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 from fnmatch import fnmatchcase
 from typing import Any
+
+from iam_lifecycle.errors import nothing_changed
 
 PROTECTED_USERS_VARIABLE = "iam_lifecycle_protected_users"
 PROTECTED_TAG = "lifecycle:protected"
@@ -29,10 +32,13 @@ def parse_protected_patterns(raw: str | None) -> list[str]:
 
 
 def protected_patterns() -> list[str]:
-    """Read the protected-users Variable (in a running task)."""
+    """Read the protected-users Variable (in a running task); a malformed one fails the task, nothing changed."""
     from airflow.sdk import Variable
 
-    return parse_protected_patterns(Variable.get(PROTECTED_USERS_VARIABLE, default=None))
+    try:
+        return parse_protected_patterns(Variable.get(PROTECTED_USERS_VARIABLE, default=None))
+    except ValueError as error:
+        raise nothing_changed(str(error)) from None
 
 
 def _iam_user_of(arn: str) -> tuple[str, str] | None:
@@ -52,11 +58,13 @@ def protection_reason(user: dict[str, Any], caller_arn: str, patterns: list[str]
     :param patterns: names or fnmatch globs from the protected-users Variable.
     """
     name = user["UserName"]
+    # IAM user names are unique case-insensitively ("Terraform" and "terraform" cannot both exist): so is matching.
     for pattern in patterns:
-        if fnmatchcase(name, pattern):
+        if fnmatchcase(name.lower(), pattern.lower()):
             return f"IAM user {name} is protected: it matches {pattern!r} in the Variable {PROTECTED_USERS_VARIABLE}"
-    if str(user.get("Tags", {}).get(PROTECTED_TAG, "")).strip().lower() == "true":
-        return f"IAM user {name} is protected: it is tagged {PROTECTED_TAG}=true"
+    for key, value in user.get("Tags", {}).items():
+        if key.lower() == PROTECTED_TAG and str(value).strip().lower() == "true":
+            return f"IAM user {name} is protected: it is tagged {PROTECTED_TAG}=true"
     caller_user = _iam_user_of(caller_arn)
     if caller_arn == user["Arn"] or (caller_user is not None and caller_user == _iam_user_of(user["Arn"])):
         return f"IAM user {name} is protected: it is the identity this DAG runs as ({caller_arn})"

@@ -1,13 +1,44 @@
-"""What ``iam_user_provisioning`` creates: a user spec from a snapshot (restore) or from params (onboarding)."""
+"""What ``iam_user_provisioning`` creates, and whether it may: the user spec from a snapshot (restore) or from
+params (onboarding), the check that everything it references exists, and the marker tags that let a run
+recognise a user as its own.
+
+**Markers.** CreateUser tags the new user with ``lifecycle:created-by-run`` (the DAG run id) and, for a restore,
+``lifecycle:restored-from`` (the snapshot's original UserId and taken_at). A user that already exists is
+continued only when it carries one of this run's markers: its own user whose CreateUser response was lost, or an
+unfinished restore of the same snapshot. The last task removes the markers, so a finished user is tagged exactly
+as specified, and a later run for it is refused.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from typing import TYPE_CHECKING, Any
 
 from iam_lifecycle.params import invalid_user_name_reason
 from iam_lifecycle.snapshots import read_snapshot
 
+if TYPE_CHECKING:
+    from iam_lifecycle.hooks import IamHook
+
 SPEC_KEYS = ("path", "tags", "permissions_boundary", "groups", "managed_policy_arns", "inline_policies")
+
+CREATED_BY_RUN_TAG = "lifecycle:created-by-run"
+RESTORED_FROM_TAG = "lifecycle:restored-from"
+#: The tags CreateUser adds besides the spec's, removed once the user is complete.
+MARKER_TAGS = (CREATED_BY_RUN_TAG, RESTORED_FROM_TAG)
+#: Characters IAM refuses in a tag value (it allows letters, digits, spaces and ``_.:/=+-@``; 256 at most).
+_NOT_IN_TAG_VALUE = re.compile(r"[^\w .:/=+\-@]")
+
+
+def tag_value(text: str) -> str:
+    """``text`` as a valid IAM tag value: refused characters (e.g. ``~`` of a run id) become ``_``."""
+    return _NOT_IN_TAG_VALUE.sub("_", text)[:256]
+
+
+def restore_marker(snapshot: dict[str, Any]) -> str:
+    """What identifies a snapshot in ``lifecycle:restored-from``: the original UserId and when it was taken."""
+    return tag_value(f"{snapshot['user']['UserId']} {snapshot['taken_at']}")
 
 
 def spec_from_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -24,21 +55,25 @@ def spec_from_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def resolve_spec(params: dict[str, Any]) -> dict[str, Any]:
+def resolve_spec(params: dict[str, Any], run_id: str) -> dict[str, Any]:
     """
     The user to create, from exactly one of ``params["snapshot"]`` (a snapshot URI) or ``params["user_name"]``
     with the explicit spec params. Raises ValueError with a one-line reason on bad input.
 
-    :return: ``action`` ("restored" or "created"), ``source``, ``user_name``, the :data:`SPEC_KEYS` and
-        ``console_access``.
+    :param run_id: the DAG run's id, for the ``lifecycle:created-by-run`` marker.
+    :return: ``action`` ("restored" or "created"), ``source``, ``user_name``, the :data:`SPEC_KEYS`,
+        ``console_access`` and ``markers`` (the marker tags CreateUser adds, see the module docstring).
     """
     snapshot_uri = (params.get("snapshot") or "").strip()
     user_name = (params.get("user_name") or "").strip()
     if bool(snapshot_uri) == bool(user_name):
         raise ValueError("give exactly one of `snapshot` (a snapshot URI to restore) or `user_name` (a new user)")
+    markers = {CREATED_BY_RUN_TAG: tag_value(run_id)}
     if snapshot_uri:
-        spec = spec_from_snapshot(read_snapshot(snapshot_uri))
+        snapshot = read_snapshot(snapshot_uri)
+        spec = spec_from_snapshot(snapshot)
         action, source = "restored", snapshot_uri
+        markers[RESTORED_FROM_TAG] = restore_marker(snapshot)
     else:
         spec = {"user_name": user_name} | {key: params.get(key) for key in SPEC_KEYS}
         action, source = "created", "params"
@@ -55,4 +90,56 @@ def resolve_spec(params: dict[str, Any]) -> dict[str, Any]:
         "managed_policy_arns": spec["managed_policy_arns"] or [],
         "inline_policies": spec["inline_policies"] or {},
         "console_access": bool(params.get("console_access")),
+        "markers": markers,
     }
+
+
+def missing_references_reason(spec: dict[str, Any], hook: IamHook) -> str | None:
+    """
+    Why the user cannot be created as ``spec`` says, because groups, managed policies or the permissions boundary
+    it names do not exist (one GetGroup or GetPolicy each), listing every one missing; None when all exist.
+
+    Asked before CreateUser, so a restore whose group or policy was deleted since the snapshot changes nothing
+    rather than leaving a half-made user.
+    """
+    missing = [f"group {name}" for name in spec["groups"] if hook.get_group(name) is None]
+    missing += [f"managed policy {arn}" for arn in spec["managed_policy_arns"] if hook.get_policy(arn) is None]
+    boundary = spec["permissions_boundary"]
+    if boundary and hook.get_policy(boundary) is None:
+        missing.append(f"permissions boundary {boundary}")
+    if not missing:
+        return None
+    return f"IAM user {spec['user_name']!r} cannot be {spec['action']}, missing in IAM: {', '.join(missing)}"
+
+
+def existing_user_reason(user_name: str, tags: dict[str, str], markers: dict[str, str]) -> str | None:
+    """
+    Why an IAM user that already exists must be refused rather than completed by this run; None when it carries
+    one of this run's ``markers``: ``lifecycle:created-by-run`` of this run (its CreateUser response was lost
+    and the retry met the user), or ``lifecycle:restored-from`` of the same snapshot (an earlier restore that
+    failed half way).
+
+    :param tags: the existing user's tags.
+    :param markers: the spec's ``markers``.
+    """
+    if any(tags.get(key) == value for key, value in markers.items()):
+        return None
+    if restored_from := tags.get(RESTORED_FROM_TAG):
+        return f"IAM user {user_name!r} already exists, from an unfinished restore of snapshot {restored_from}"
+    return f"IAM user {user_name!r} already exists"
+
+
+def grant(
+    hook: IamHook, user_name: str, groups: list[str], policy_arns: list[str], documents: dict[str, Any]
+) -> dict[str, list[str]]:
+    """
+    Add the user to ``groups``, attach ``policy_arns`` and put the inline policies ``documents`` (name ->
+    document), one call each; every call is safe to repeat. Returns what was granted, by kind.
+    """
+    for group in groups:
+        hook.add_user_to_group(user_name, group)
+    for arn in policy_arns:
+        hook.attach_user_policy(user_name, arn)
+    for name, document in documents.items():
+        hook.put_user_policy(user_name, name, document if isinstance(document, str) else json.dumps(document))
+    return {"groups": groups, "managed_policies": policy_arns, "inline_policies": list(documents)}

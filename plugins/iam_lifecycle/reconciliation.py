@@ -4,19 +4,25 @@ The flow (``iam_stale_user_reconciliation``): per account, :func:`find_in_accoun
 function here that calls AWS) and :func:`account_findings` splits the stale users
 (:func:`iam_lifecycle.staleness.stale_users`) into those that may be acted on and those that are exempt;
 :func:`plan_reconciliation` merges the accounts and picks at most ``max_users`` users, stalest first, for the
-run's mode; :func:`account_report` is the JSON document written per account under ``reports/``. The rest is
-plain data in and out.
+run's mode; :func:`account_report` is the JSON document written per account under ``reports/``. An account that
+cannot be read is a :func:`failed_finding`: reported with its error beside the others, and
+:func:`account_errors_reason` fails the run once Slack has been told. The rest is plain data in and out.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import logging
 from typing import Any
 
 from airflow.sdk import ObjectStoragePath
+from airflow.sdk.exceptions import AirflowException
+from botocore.exceptions import ClientError
 
 from iam_lifecycle import protection, snapshots
+from iam_lifecycle.connections import AccountMismatchError
+from iam_lifecycle.credential_report import fetch_credential_report
 from iam_lifecycle.hooks import IamHook, StsHook
 from iam_lifecycle.staleness import ROOT_ACCOUNT, parse_credential_report, stale_users
 
@@ -26,22 +32,48 @@ DISABLED_AT_TAG = "lifecycle:disabled-at"
 REPORT_VERSION = 1
 OFFBOARDING_DAG_ID = "iam_user_offboarding"
 
+log = logging.getLogger(__name__)
+
 
 def find_in_account(
     aws_conn_id: str, now: datetime.datetime, max_idle_days: int, patterns: list[str], poll_seconds: float = 2.0
 ) -> dict[str, Any]:
     """
-    Read one account and return its :func:`account_findings`.
+    Read one account and return its :func:`account_findings`, or, when it cannot be read, :func:`failed_finding`.
+
+    STS GetCallerIdentity comes first, so a missing connection or one reaching another account than its extra's
+    ``account_id`` makes no IAM call. Any failure (those, AccessDenied, a report that never completes…) is
+    returned rather than raised, so that the other accounts are still reported; the DAG fails at its end.
 
     IAM cost, whatever the number of users: GenerateCredentialReport until complete and GetCredentialReport, one
     GetAccountAuthorizationDetails page per 1000 users, and STS GetCallerIdentity; no call per user.
     """
-    hook = IamHook(aws_conn_id=aws_conn_id)
-    rows = parse_credential_report(hook.get_credential_report(poll_seconds=poll_seconds))
-    stale = stale_users(rows, now, max_idle_days)
-    users = hook.list_users_with_details()
-    caller_arn = StsHook(aws_conn_id=aws_conn_id).get_caller_arn()
+    account = None
+    try:
+        caller_arn = StsHook(aws_conn_id=aws_conn_id).get_caller_arn()
+        account = snapshots.account_of(caller_arn)
+        hook = IamHook(aws_conn_id=aws_conn_id)
+        rows = parse_credential_report(fetch_credential_report(hook, poll_seconds=poll_seconds))
+        stale = stale_users(rows, now, max_idle_days)
+        users = hook.list_users_with_details()
+    except Exception as error:
+        log.exception("Could not scan the account of AWS connection %s", aws_conn_id)
+        if isinstance(error, AccountMismatchError):
+            account = error.account
+        return failed_finding(aws_conn_id, account, error)
     return account_findings(rows, stale, users, caller_arn, patterns, aws_conn_id=aws_conn_id)
+
+
+def failed_finding(aws_conn_id: str, account: str | None, error: BaseException) -> dict[str, Any]:
+    """
+    An account that could not be read: ``{"aws_conn_id", "account", "error"}``, ``account`` None unless STS
+    told it, ``error`` one line.
+    """
+    line = next(iter(str(error).strip().splitlines()), "")
+    if not isinstance(error, AirflowException | ClientError):
+        # Airflow's and AWS's messages say what failed; others (TimeoutError, KeyError…) need their type.
+        line = f"{type(error).__name__}: {line}" if line else type(error).__name__
+    return {"aws_conn_id": aws_conn_id, "account": account, "error": line}
 
 
 def account_findings(
@@ -98,7 +130,8 @@ def account_findings(
 
 def stale_reason(idle_days: int, run_id: str) -> str:
     """The reason an action on a stale user gives (in the offboarding's Slack message and in snapshots)."""
-    return f"stale: idle {idle_days} days (iam_stale_user_reconciliation run {run_id})"
+    days = "day" if idle_days == 1 else "days"
+    return f"stale: idle {idle_days} {days} (iam_stale_user_reconciliation run {run_id})"
 
 
 def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: int, run_id: str) -> dict[str, Any]:
@@ -108,17 +141,20 @@ def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: in
     In ``report`` mode nobody. In ``disable`` mode users already tagged ``lifecycle:disabled-at`` are left out
     (disabling them again would change nothing but the date); ``delete`` mode takes them too.
 
-    :param findings: :func:`account_findings` per account.
+    :param findings: :func:`account_findings` or :func:`failed_finding` per account.
     :raises ValueError: an unknown mode, or two connections of the same account (its users would be acted on
         twice).
-    :return: ``{"mode", "max_users", "accounts": findings, "selected": [...], "over_cap": [...], "disable":
-        [...], "delete": [...]}``. ``selected`` and ``over_cap`` hold the candidates (stale entries with
-        ``account``, ``aws_conn_id``, ``caller_arn`` and ``reason``) acted on and left alone because of the
-        cap. ``disable`` is ``selected`` in disable mode (else empty); ``delete`` is, in delete mode, the conf of
-        each ``iam_user_offboarding`` run to trigger: ``{"user_name", "reason", "aws_conn_id"}``.
+    :return: ``{"mode", "max_users", "accounts": [...], "failed": [...], "selected": [...], "over_cap": [...],
+        "disable": [...], "delete": [...]}``. ``accounts`` holds the accounts read, ``failed`` the
+        :func:`failed_finding` of those that could not be. ``selected`` and ``over_cap`` hold the candidates
+        (stale entries with ``account``, ``aws_conn_id``, ``caller_arn`` and ``reason``) acted on and left alone
+        because of the cap. ``disable`` is ``selected`` in disable mode (else empty); ``delete`` is, in delete
+        mode, the conf of each ``iam_user_offboarding`` run to trigger: ``{"user_name", "reason", "aws_conn_id"}``.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    failed = [finding for finding in findings if "error" in finding]
+    findings = [finding for finding in findings if "error" not in finding]
     seen: dict[str, str] = {}
     for finding in findings:
         if (other := seen.setdefault(finding["account"], finding["aws_conn_id"])) != finding["aws_conn_id"]:
@@ -147,6 +183,7 @@ def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: in
         "mode": mode,
         "max_users": max_users,
         "accounts": findings,
+        "failed": failed,
         "selected": selected,
         "over_cap": over_cap,
         "disable": selected if mode == "disable" else [],
@@ -169,7 +206,8 @@ def account_report(
 ) -> dict[str, Any]:
     """
     The JSON report of one account: every stale user (``action``: what this run does to it: ``disable``,
-    ``delete``, or ``none``, with ``not_acted_on`` saying why for those over the cap) and every exempt one.
+    ``delete``, or ``none``, with ``not_acted_on`` saying why for those over the cap), every exempt one, and
+    (``failed_accounts``) the run's other connections that could not be read, each with its error.
     """
     acted = {(c["account"], c["user_name"]) for c in plan["selected"]}
     over_cap = {(c["account"], c["user_name"]) for c in plan["over_cap"]}
@@ -196,7 +234,17 @@ def account_report(
         "users_scanned": finding["users_scanned"],
         "stale": stale,
         "exempt": finding["exempt"],
+        "failed_accounts": plan["failed"],
     }
+
+
+def account_errors_reason(plan: dict[str, Any]) -> str | None:
+    """Why the run must fail once reported: the accounts that could not be read, each with its error; else None."""
+    if not plan["failed"]:
+        return None
+    total = len(plan["failed"]) + len(plan["accounts"])
+    errors = " | ".join(f"{finding['aws_conn_id']}: {finding['error']}" for finding in plan["failed"])
+    return f"Could not scan {len(plan['failed'])} of {total} AWS connections (the others were reported): {errors}"
 
 
 def write_report(report: dict[str, Any], root: ObjectStoragePath) -> str:

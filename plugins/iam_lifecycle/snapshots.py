@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import ObjectStoragePath
 
+if TYPE_CHECKING:
+    from iam_lifecycle.hooks import IamHook
+
+log = logging.getLogger(__name__)
+
 SNAPSHOT_URI_VARIABLE = "iam_lifecycle_snapshot_uri"
 SNAPSHOT_VERSION = 1
+#: The file name ending of an addendum (what a run removed after its snapshot); a plain snapshot ends in ``.json``.
+ADDENDUM_SUFFIX = ".addendum.json"
 
 
 def default_snapshot_uri() -> str:
@@ -46,24 +54,25 @@ def account_of(arn: str) -> str:
 
 def build_snapshot(
     user: dict[str, Any],
-    managed_policies: list[str],
-    dependencies: dict[str, Any],
+    holdings: dict[str, Any],
     inline_documents: dict[str, Any],
     *,
     run_id: str,
     caller_arn: str,
     reason: str,
     taken_at: datetime.datetime,
+    addendum_to: str | None = None,
 ) -> dict[str, Any]:
     """
     The snapshot document.
 
     :param user: as ``GetUserOperator`` returns it.
-    :param managed_policies: attached policy ARNs.
-    :param dependencies: as ``ListUserDependenciesOperator`` returns it.
+    :param holdings: as ``iam_lifecycle.offboarding.list_holdings`` returns it.
     :param inline_documents: inline policy name -> policy document.
+    :param addendum_to: for what a run removed after its snapshot (items added during the run): the URI of the
+        run's snapshot. An addendum is written beside it and is not a restore point of its own.
     """
-    return {
+    snapshot = {
         "version": SNAPSHOT_VERSION,
         "taken_at": taken_at.isoformat(),
         "run_id": run_id,
@@ -78,16 +87,53 @@ def build_snapshot(
             "Tags": user["Tags"],
             "PermissionsBoundary": user["PermissionsBoundary"],
         },
-        "groups": dependencies["groups"],
-        "managed_policies": managed_policies,
+        "groups": holdings["groups"],
+        "managed_policies": holdings["managed_policies"],
         "inline_policies": inline_documents,
-        "login_profile": dependencies["login_profile"],
-        "access_keys": dependencies["access_key_details"],
-        "mfa_devices": dependencies["mfa_devices"],
-        "ssh_public_keys": dependencies["ssh_public_keys"],
-        "signing_certificates": dependencies["signing_certificates"],
-        "service_specific_credentials": dependencies["service_specific_credentials"],
+        "login_profile": holdings["login_profile"],
+        "access_keys": holdings["access_key_details"],
+        "mfa_devices": holdings["mfa_devices"],
+        "ssh_public_keys": holdings["ssh_public_keys"],
+        "signing_certificates": holdings["signing_certificates"],
+        "service_specific_credentials": holdings["service_specific_credentials"],
     }
+    if addendum_to:
+        snapshot["addendum_to"] = addendum_to
+    return snapshot
+
+
+def write_user_snapshot(
+    hook: IamHook,
+    user: dict[str, Any],
+    holdings: dict[str, Any],
+    *,
+    caller_arn: str,
+    run_id: str,
+    reason: str,
+    addendum_to: str | None = None,
+) -> str:
+    """
+    Fetch the inline policies' documents, write the user's snapshot and return its URI; raise if it can't.
+
+    The one snapshot code path: offboarding, its DeleteConflict addenda and the reconciliation's disabling use it.
+
+    :param hook: a hook on the user's account.
+    """
+    documents = {name: hook.get_user_policy_document(user["UserName"], name) for name in holdings["inline_policies"]}
+    snapshot = build_snapshot(
+        user,
+        holdings,
+        documents,
+        run_id=run_id,
+        caller_arn=caller_arn,
+        reason=reason,
+        # Each attempt writes its own snapshot: a retry after a partial removal must not replace the first.
+        taken_at=datetime.datetime.now(datetime.UTC),
+        addendum_to=addendum_to,
+    )
+    uri = write_snapshot(snapshot, storage_root())
+    log.info("Snapshot of %s written to %s", user["UserName"], uri)
+    return uri
 
 
 def write_snapshot(snapshot: dict[str, Any], root: ObjectStoragePath) -> str:
@@ -98,7 +144,8 @@ def write_snapshot(snapshot: dict[str, Any], root: ObjectStoragePath) -> str:
     """
     taken_at = datetime.datetime.fromisoformat(snapshot["taken_at"]).astimezone(datetime.UTC)
     user = snapshot["user"]
-    path = root / account_of(user["Arn"]) / user["UserName"] / f"{taken_at:%Y%m%dT%H%M%S.%fZ}.json"
+    suffix = ADDENDUM_SUFFIX if "addendum_to" in snapshot else ".json"
+    path = user_folder(root, user["Arn"], user["UserName"]) / f"{taken_at:%Y%m%dT%H%M%S.%fZ}{suffix}"
     if uri_of(path).startswith("file://"):
         # Object stores have no directories; creating one on S3 would create the bucket.
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +163,28 @@ def uri_of(path: ObjectStoragePath) -> str:
 
 def read_json(path: ObjectStoragePath) -> Any:
     return json.loads(path.read_text())
+
+
+def user_folder(root: ObjectStoragePath, user_arn: str, user_name: str) -> ObjectStoragePath:
+    return root / account_of(user_arn) / user_name
+
+
+def earlier_snapshots(root: ObjectStoragePath, user: dict[str, Any], before: str) -> list[str]:
+    """
+    URIs of the snapshots (not addenda) of this very user (same ``UserId``) taken before the one at ``before``,
+    oldest first: those of earlier attempts that failed part way, or of a disabling. The oldest is the user as it
+    was before the first change.
+    """
+    folder = user_folder(root, user["Arn"], user["UserName"])
+    found = []
+    for path in folder.iterdir() if folder.exists() else []:
+        uri = uri_of(path)
+        if uri == before or not path.name.endswith(".json") or path.name.endswith(ADDENDUM_SUFFIX):
+            continue
+        snapshot = read_json(path)
+        if snapshot.get("user", {}).get("UserId") == user["UserId"]:
+            found.append((snapshot["taken_at"], uri))
+    return [uri for _, uri in sorted(found) if uri < before]
 
 
 def read_snapshot(uri: str, aws_conn_id: str = "aws_default") -> dict[str, Any]:

@@ -1,37 +1,37 @@
-"""TaskFlow tasks shared by the lifecycle DAGs (safety checks, plan, snapshot)."""
+"""The TaskFlow tasks of the offboarding DAG: protection check, plan, dry-run switch and snapshot.
+
+Each is a thin wrapper: the logic is in :mod:`iam_lifecycle.offboarding`, :mod:`iam_lifecycle.protection` and
+:mod:`iam_lifecycle.snapshots`.
+"""
 
 from __future__ import annotations
 
-import datetime
-import logging
 from typing import Any
 
 from airflow.sdk import get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import protection, snapshots
+from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
-
-log = logging.getLogger(__name__)
 
 
 @task
 def check_protection(user: dict[str, Any], caller_arn: str) -> None:
-    """Fail (without retry) when the user is protected; see :mod:`iam_lifecycle.protection`."""
-    try:
-        patterns = protection.protected_patterns()
-    except ValueError as error:
-        raise AirflowFailException(f"{error}; nothing was changed.") from None
-    if reason := protection.protection_reason(user, caller_arn, patterns):
-        raise AirflowFailException(f"{reason}; nothing was changed.")
+    """Fail (without retry) when the user is protected: the Variable, its tag, or this run's own identity."""
+    if reason := protection.protection_reason(user, caller_arn, protection.protected_patterns()):
+        raise nothing_changed(reason)
 
 
 @task
-def plan_offboarding(managed_policies: list[str], dependencies: dict[str, Any]) -> dict[str, Any]:
-    """Everything a real run removes, by kind: names, ARNs or ids (``login_profile``: yes/no)."""
-    plan = {"managed_policies": managed_policies, **dependencies}
-    plan.pop("access_key_details", None)
-    return plan
+def plan_offboarding(holdings: dict[str, Any]) -> dict[str, Any]:
+    """Everything a real run removes, by kind: names, ARNs or ids (`login_profile`: yes/no)."""
+    return {kind: items for kind, items in holdings.items() if kind != "access_key_details"}
+
+
+@task
+def policies_to_detach(plan: dict[str, Any]) -> list[str]:
+    """The managed policies' ARNs, for one mapped detach task each (a mapping needs a task's own return value)."""
+    return plan["managed_policies"]
 
 
 @task.short_circuit
@@ -46,64 +46,31 @@ def is_real_run(params: dict[str, Any]) -> bool:
     return not params["dry_run"]
 
 
-@task
-def take_snapshot(
-    user: dict[str, Any],
-    caller_arn: str,
-    managed_policies: list[str],
-    dependencies: dict[str, Any],
-    aws_conn_id: str = "aws_default",
-) -> str:
-    """
-    Write the user's snapshot (see :mod:`iam_lifecycle.snapshots`) and return its URI; fail if it can't.
+#: Errors of a snapshot store that no retry can fix (no such bucket or folder, no permission, a bad URI).
+PERMANENT_STORAGE_ERRORS = (FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError, ValueError)
 
-    :param aws_conn_id: connection of the user's account (the snapshot store always uses ``aws_default``).
+
+@task(multiple_outputs=True)
+def take_snapshot(user: dict[str, Any], caller_arn: str, holdings: dict[str, Any]) -> dict[str, Any]:
+    """
+    Write the user's snapshot before the first change, read it back, and find the snapshots of earlier attempts.
+
+    Returns `uri` (this run's snapshot) and `earlier`: snapshots of the same user (same UserId) written before,
+    oldest first — after a run that failed part way, the oldest is the user as it was before the first change.
+    A store that cannot be written fails the run at once, with nothing changed.
     """
     context = get_current_context()
-    return write_user_snapshot(
-        IamHook(aws_conn_id=aws_conn_id),
-        user,
-        caller_arn,
-        managed_policies,
-        dependencies,
-        run_id=context["run_id"],
-        reason=context["params"].get("reason", ""),
-    )
-
-
-def write_user_snapshot(
-    hook: IamHook,
-    user: dict[str, Any],
-    caller_arn: str,
-    managed_policies: list[str],
-    dependencies: dict[str, Any],
-    *,
-    run_id: str,
-    reason: str,
-) -> str:
-    """
-    Fetch the inline policies' documents, write the user's snapshot and return its URI; raise if it can't.
-
-    The one snapshot code path: offboarding's :func:`take_snapshot` and the reconciliation's disabling use it.
-
-    :param hook: a hook on the user's account.
-    :param user: as ``GetUserOperator`` (or ``IamHook.describe_user``) returns it.
-    :param dependencies: as ``IamHook.list_dependencies`` returns it.
-    """
-    documents = {
-        name: hook.get_user_policy_document(user["UserName"], name) for name in dependencies["inline_policies"]
-    }
-    snapshot = snapshots.build_snapshot(
-        user,
-        managed_policies,
-        dependencies,
-        documents,
-        run_id=run_id,
-        caller_arn=caller_arn,
-        reason=reason,
-        # Each attempt writes its own snapshot: a retry after a partial removal must not replace the first.
-        taken_at=datetime.datetime.now(datetime.UTC),
-    )
-    uri = snapshots.write_snapshot(snapshot, snapshots.storage_root())
-    log.info("Snapshot of %s written to %s", user["UserName"], uri)
-    return uri
+    params = context["params"]
+    try:
+        uri = snapshots.write_user_snapshot(
+            IamHook(aws_conn_id=params["aws_conn_id"]),
+            user,
+            holdings,
+            caller_arn=caller_arn,
+            run_id=context["run_id"],
+            reason=params.get("reason") or "",  # the trigger form sends an emptied Reason as null
+        )
+        earlier = snapshots.earlier_snapshots(snapshots.storage_root(), user, before=uri)
+    except PERMANENT_STORAGE_ERRORS as error:
+        raise nothing_changed(f"the snapshot could not be written ({type(error).__name__}: {error})") from None
+    return {"uri": uri, "earlier": earlier}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import ROOT
@@ -27,6 +29,17 @@ def test_every_dag_has_tags_docs_owner_and_retries(dagbag):
             assert task.doc_md, f"{dag_id}.{task.task_id} has no doc_md"
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
             assert task.owner != "airflow", f"{dag_id}.{task.task_id} has the default owner"
+
+
+#: Sphinx markup that Markdown shows raw: a role (:func:`x`) or a field (":param name:", ":return:", ":raises X:").
+SPHINX_MARKUP = re.compile(r":\w+(?::\w+)?:`|^\s*:\w+(?:\s+[^:\n]+)?:(?:\s|$)", re.MULTILINE)
+
+
+def test_task_docs_are_markdown_without_sphinx_markup(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            markup = SPHINX_MARKUP.findall(task.doc_md or "")
+            assert not markup, f"{dag_id}.{task.task_id} doc_md shows Sphinx markup {markup}: {task.doc_md}"
 
 
 def test_every_trigger_form_field_has_a_title_and_description(dagbag):

@@ -1,73 +1,119 @@
-"""policies/iam-lifecycle-policy.json is exactly what the DAGs need.
+"""Each policy in policies/ is exactly what its DAG calls, and provisioning-guarded.json is guarded.
 
-A moto server with permission checks on: the DAGs run as a user holding only the policy's actions. Sufficient:
-offboarding, provisioning (restore with console access) and reconciliation (disable mode) all succeed, and the
-actions they call are exactly the policy's. Necessary: without any one action, the run that uses it fails with
-AccessDenied. moto evaluates every IAM action against resource ``*``, so the policy's resource ARNs are
-replaced by ``*`` here: this proves the action list, not the resource scoping. The optional S3 snapshot-store
-statement is not exercised (snapshots go to a local folder).
+Proven for each policy file, on a moto server with permission checks (``INITIAL_NO_AUTH_ACTION_COUNT``) and
+snapshots on its S3, as an IAM user that holds only that file:
+
+* **Sufficient and exact.** One run of the DAG that uses the file succeeds, and the IAM, Secrets Manager and S3
+  actions that user called are exactly the file's allowed actions. ``offboarding.json``: offboarding a user
+  that holds every kind of thing. ``reconciliation.json``: mode ``disable`` on a stale user (mode ``delete``
+  triggers the offboarding DAG, which ``offboarding.json`` covers). ``provisioning.json`` and
+  ``provisioning-guarded.json``: restoring, from a snapshot on S3, a user with a permissions boundary, tags, a
+  group, a managed and an inline policy, and console access.
+* **A denied call fails the run.** The same run with one action taken out of the file (one in the middle of the
+  flow) fails, and its Slack failure alert names AccessDenied and the operation.
+* **The guard**, read from the JSON: in ``provisioning-guarded.json`` every Allow of CreateUser,
+  AttachUserPolicy and PutUserPolicy requires the permissions boundary, AttachUserPolicy also requires a listed
+  policy, AddUserToGroup names its groups, and removing or replacing a permissions boundary is denied.
+
+Not proven here:
+
+* **Resources and conditions.** moto evaluates every IAM action against resource ``*`` and does not know IAM's
+  condition keys (it denies a statement that has a Condition), so the files are loaded with every Resource
+  widened to ``*`` and every Condition stripped. This proves the action lists, not the ARNs, and not that the
+  guarded variant's conditions let a correctly configured run through and stop others: that rests on AWS's
+  service authorization reference (``iam:PermissionsBoundary`` is a condition key of CreateUser,
+  AttachUserPolicy and PutUserPolicy; ``iam:PolicyARN`` of AttachUserPolicy).
+* **That denying any other action fails the run.** Every action in a file is shown to be called; only one per
+  file is shown to fail the run, with its alert, when denied.
+* **Permissions AWS checks besides the called action.** AWS also requires ``iam:TagUser`` for a CreateUser call
+  that carries tags; moto does not check it, so such a CreateUser call counts here as a TagUser call too.
 """
 
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import boto3
 import pytest
 
 from sandbox.net import moto_server_process
-from sandbox.seed import EVERYTHING, NOTHING, seed_user
-from tests.fixtures.e2e import ROOT, Sandbox, run_dag
+from sandbox.seed import EVERYTHING, seed_user
+from tests.fixtures.e2e import ROOT, RunResult, Sandbox, run_dag
 
-pytestmark = pytest.mark.e2e
-
-POLICY = json.loads((ROOT / "policies" / "iam-lifecycle-policy.json").read_text())
-PROVEN_SERVICES = ("iam", "secretsmanager")
-# The calls the sandbox lets through before it checks permissions: the admin and the lifecycle user.
-SETUP_CALLS = 7
+POLICIES = ROOT / "policies"
+PROVEN_SERVICES = ("iam", "secretsmanager", "s3")
+BUCKET = "iam-lifecycle-snapshots"
+ACCOUNT = "123456789012"
+# The calls the server lets through before it checks permissions: creating the admin, its policy and its key.
+SETUP_CALLS = 3
+ANYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 NOW = datetime.datetime.now(datetime.UTC)
 
 
-def policy_actions() -> list[str]:
-    actions = []
-    for statement in POLICY["Statement"]:
-        listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        actions += [a for a in listed if a.split(":")[0] in PROVEN_SERVICES]
-    return sorted(actions)
+def load(policy_file: str) -> dict:
+    return json.loads((POLICIES / policy_file).read_text())
 
 
-def policy_document(without: str | None = None) -> str:
-    """The policy with resources widened to ``*`` (see the module docstring), less one action."""
+def _listed(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def allowed_actions(policy: dict) -> set[str]:
+    return {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in _listed(s["Action"])}
+
+
+def as_moto_sees_it(policy: dict, without: str | None = None) -> str:
+    """The policy with every Resource widened to ``*`` and every Condition stripped (see above), less one action."""
     statements = []
-    for statement in POLICY["Statement"]:
-        listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        kept = [a for a in listed if a != without and a.split(":")[0] in PROVEN_SERVICES]
-        if kept:
-            statements.append({"Effect": "Allow", "Action": kept, "Resource": "*"})
+    for statement in policy["Statement"]:
+        actions = [a for a in _listed(statement["Action"]) if a != without]
+        if actions:
+            statements.append({"Effect": statement["Effect"], "Action": actions, "Resource": "*"})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
+def s3_action(call: str) -> str:
+    """The S3 action that authorizes a REST call recorded as ``METHOD /bucket[/key]``."""
+    method, path = call.split(" ", 1)
+    on_object = "/" in path.strip("/")
+    if method == "PUT" and on_object:
+        return "s3:PutObject"
+    if method in ("GET", "HEAD"):
+        return "s3:GetObject" if on_object else "s3:ListBucket"
+    return f"s3:{call}"  # not mapped: shows up as a difference
+
+
+def actions_called(calls: list[dict], access_key_id: str) -> set[str]:
+    called = set()
+    for call in calls:
+        if call["key"] != access_key_id or call["service"] not in PROVEN_SERVICES:
+            continue
+        if call["service"] == "s3":
+            called.add(s3_action(call["action"]))
+            continue
+        called.add(f"{call['service']}:{call['action']}")
+        if call["action"] == "CreateUser" and any(param.startswith("Tags.") for param in call["params"]):
+            called.add("iam:TagUser")
+    return called
+
+
 class Account:
-    """The permission-checked moto server: an admin for arranging, and the lifecycle user the DAGs run as."""
+    """The permission-checked moto server's account: an admin who arranges, and users who each hold one policy."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         bootstrap = self._client("iam", "bootstrap", "bootstrap")
         bootstrap.create_user(UserName="admin")
-        everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-        bootstrap.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(everything))
-        admin_key = bootstrap.create_access_key(UserName="admin")["AccessKey"]
-        bootstrap.create_user(UserName="iam-lifecycle")
-        self.policy_arn = bootstrap.create_policy(PolicyName="iam-lifecycle", PolicyDocument=policy_document())[
-            "Policy"
-        ]["Arn"]
-        bootstrap.attach_user_policy(UserName="iam-lifecycle", PolicyArn=self.policy_arn)
-        self.lifecycle_key = bootstrap.create_access_key(UserName="iam-lifecycle")["AccessKey"]
-        self.admin_key = admin_key
+        bootstrap.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=ANYTHING)
+        self.admin_key = bootstrap.create_access_key(UserName="admin")["AccessKey"]
         self.iam = self.admin("iam")
+        self.s3 = self.admin("s3")
+        self.s3.create_bucket(Bucket=BUCKET)
 
     def _client(self, service: str, key: str, secret: str):
         return boto3.client(
@@ -77,116 +123,203 @@ class Account:
     def admin(self, service: str):
         return self._client(service, self.admin_key["AccessKeyId"], self.admin_key["SecretAccessKey"])
 
-    def lifecycle_actions(self, calls: list[dict]) -> set[str]:
-        return {
-            f"{c['service']}:{c['action']}"
-            for c in calls
-            if c["key"] == self.lifecycle_key["AccessKeyId"] and c["service"] in PROVEN_SERVICES
-        }
-
-    def grant(self, document: str) -> None:
-        """Replace the lifecycle user's policy (a new default version; older ones are pruned)."""
-        versions = self.iam.list_policy_versions(PolicyArn=self.policy_arn)["Versions"]
-        for version in versions:
-            if not version["IsDefaultVersion"]:
-                self.iam.delete_policy_version(PolicyArn=self.policy_arn, VersionId=version["VersionId"])
-        self.iam.create_policy_version(PolicyArn=self.policy_arn, PolicyDocument=document, SetAsDefault=True)
-
-
-@pytest.fixture(scope="module")
-def checked_server():
-    with moto_server_process(dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS))) as url:
-        yield Account(url)
-
-
-def seed_stale_user(account: Account, box: Sandbox, name: str) -> None:
-    seed_user(account.iam, name, NOTHING | {"access_keys": 1, "login_profile": True})
-    box.set_user_dates(
-        name,
-        create_date=NOW - datetime.timedelta(days=400),
-        password_last_used=None,
-        access_key_last_used=[NOW - datetime.timedelta(days=300)],
-    )
-
-
-def offboard(account: Account, box: Sandbox, name: str):
-    seed_user(account.iam, name, EVERYTHING)
-    return run_dag("iam_user_offboarding", {"user_name": name})
-
-
-def onboard(account: Account, box: Sandbox, name: str):
-    account.iam.create_group(GroupName=f"{name}-group")
-    policy = account.iam.create_policy(PolicyName=f"{name}-policy", PolicyDocument=policy_document())["Policy"]
-    return run_dag(
-        "iam_user_provisioning",
-        {
-            "user_name": name,
-            "tags": {"team": "web"},
-            "groups": [f"{name}-group"],
-            "managed_policy_arns": [policy["Arn"]],
-            "inline_policies": {"extra": json.loads(policy_document())},
-            "console_access": True,
-        },
-    )
-
-
-def disable_stale(account: Account, box: Sandbox, name: str):
-    seed_stale_user(account, box, name)
-    return run_dag("iam_stale_user_reconciliation", {"mode": "disable", "max_users": 50, "max_idle_days": 90})
-
-
-FLOWS = {"offboarding": offboard, "provisioning": onboard, "reconciliation": disable_stale}
+    def holder_of(self, user_name: str, document: str) -> dict:
+        """A new user whose only permissions are ``document`` (a managed policy); its access key."""
+        policy_arn = self.iam.create_policy(PolicyName=user_name, PolicyDocument=document)["Policy"]["Arn"]
+        self.iam.create_user(UserName=user_name)
+        self.iam.attach_user_policy(UserName=user_name, PolicyArn=policy_arn)
+        return self.iam.create_access_key(UserName=user_name)["AccessKey"]
 
 
 @dataclass
-class Proof:
-    server: Account
+class Checked:
+    account: Account
     box: Sandbox
-    results: dict  # flow -> RunResult of the run with the whole policy
-    called: set[str]  # every action the lifecycle user called in those runs
-    used_by: dict[str, str]  # action -> the flow that first called it
+
+    def run_as(self, access_key: dict, flow: Callable[[Checked, str], RunResult], user_name: str) -> RunResult:
+        """Run ``flow`` on ``user_name`` with the DAGs' connection using ``access_key``; calls and alerts fresh."""
+        self.box.use_credentials(access_key["AccessKeyId"], access_key["SecretAccessKey"])
+        # dag.test runs every task in this process, where Airflow keeps one S3 filesystem per connection id,
+        # made with the credentials of its first use: drop it, or S3 calls are made as an earlier identity.
+        from airflow.sdk.io.store import _STORE_CACHE
+
+        _STORE_CACHE.clear()
+        self.box.clear_calls()
+        self.box.clear_messages()
+        return flow(self, user_name)
 
 
 @pytest.fixture(scope="module")
-def proof(checked_server, slack_stub, airflow_db, tmp_path_factory):
-    """Run every flow with the whole policy, recording who called what; then leave the env set for the module."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        box = Sandbox(checked_server.url, slack_stub, monkeypatch)
-        key = checked_server.lifecycle_key
-        box.use_credentials(key["AccessKeyId"], key["SecretAccessKey"])
-        monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path_factory.mktemp('snap')}")
+def checked(slack_stub, airflow_db):
+    with (
+        moto_server_process(dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS))) as url,
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
+        account = Account(url)
+        monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"s3://{BUCKET}/store")
         monkeypatch.delenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", raising=False)
         monkeypatch.setenv(
             "AIRFLOW_CONN_SLACK_DEFAULT",
             json.dumps({"conn_type": "slackwebhook", "host": slack_stub.url, "password": "T0/B0/least-privilege"}),
         )
-        results, called, used_by = {}, set(), {}
-        for flow, run in FLOWS.items():
-            box.clear_calls()
-            results[flow] = run(checked_server, box, f"sufficient-{flow}")
-            used = checked_server.lifecycle_actions(box.calls())
-            used_by.update({action: flow for action in used - called})
-            called |= used
-        yield Proof(checked_server, box, results, called, used_by)
+        yield Checked(account, Sandbox(url, slack_stub, monkeypatch))
 
 
-def test_the_policy_is_sufficient_and_every_action_in_it_is_called(proof):
-    for flow, result in proof.results.items():
-        assert result.state == "success", (flow, {t: s for t, s in result.task_states.items() if s != "success"})
-    assert sorted(proof.called) == policy_actions()
+def offboard(checked: Checked, user_name: str) -> RunResult:
+    seed_user(checked.account.iam, user_name, EVERYTHING)
+    return run_dag("iam_user_offboarding", {"user_name": user_name})
 
 
-@pytest.mark.parametrize("action", policy_actions())
-def test_every_action_is_necessary(proof, action):
-    assert action in proof.used_by, f"no flow called {action}"
-    proof.server.grant(policy_document(without=action))
-    proof.box.clear_messages()
-    try:
-        result = FLOWS[proof.used_by[action]](proof.server, proof.box, f"without-{action.split(':')[1].lower()}")
-    finally:
-        proof.server.grant(policy_document())
+def disable_stale(checked: Checked, user_name: str) -> RunResult:
+    seed_user(checked.account.iam, user_name, EVERYTHING)
+    checked.box.set_user_dates(
+        user_name,
+        create_date=NOW - datetime.timedelta(days=400),
+        password_last_used=None,
+        access_key_last_used=[NOW - datetime.timedelta(days=300), None],
+    )
+    return run_dag("iam_stale_user_reconciliation", {"mode": "disable", "max_users": 50, "max_idle_days": 90})
 
-    assert result.state == "failed", f"{proof.used_by[action]} succeeded without {action}"
-    operation = action.split(":")[1]
-    messages = proof.box.messages
+
+def restore(checked: Checked, user_name: str) -> RunResult:
+    iam = checked.account.iam
+    boundary = iam.create_policy(PolicyName=f"{user_name}-boundary", PolicyDocument=ANYTHING)["Policy"]["Arn"]
+    granted = iam.create_policy(PolicyName=f"{user_name}-granted", PolicyDocument=ANYTHING)["Policy"]["Arn"]
+    iam.create_group(GroupName=f"{user_name}-group")
+    snapshot = {
+        "version": 1,
+        "taken_at": NOW.isoformat(),
+        "run_id": "manual__earlier",
+        "caller_arn": f"arn:aws:iam::{ACCOUNT}:user/admin",
+        "reason": "JIRA-1",
+        "user": {
+            "UserName": user_name,
+            "UserId": "AIDAEXAMPLEUSERID0001",
+            "Arn": f"arn:aws:iam::{ACCOUNT}:user/staff/{user_name}",
+            "Path": "/staff/",
+            "CreateDate": (NOW - datetime.timedelta(days=30)).isoformat(),
+            "Tags": {"team": "web"},
+            "PermissionsBoundary": boundary,
+        },
+        "groups": [f"{user_name}-group"],
+        "managed_policies": [granted],
+        "inline_policies": {"extra": json.loads(ANYTHING)},
+        "login_profile": True,
+        "access_keys": [],
+        "mfa_devices": [],
+        "ssh_public_keys": [],
+        "signing_certificates": [],
+        "service_specific_credentials": [],
+    }
+    key = f"store/{ACCOUNT}/{user_name}/{NOW:%Y%m%dT%H%M%S.%fZ}.json"
+    checked.account.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(snapshot).encode())
+    return run_dag("iam_user_provisioning", {"snapshot": f"s3://{BUCKET}/{key}", "console_access": True})
+
+
+@dataclass(frozen=True)
+class Case:
+    flow: Callable[[Checked, str], RunResult]
+    denied: str  # the action taken out for the run that must fail: one in the middle of the flow
+
+
+CASES = {
+    "offboarding.json": Case(offboard, denied="iam:DeleteAccessKey"),
+    "reconciliation.json": Case(disable_stale, denied="iam:DeleteLoginProfile"),
+    "provisioning.json": Case(restore, denied="iam:PutUserPolicy"),
+    "provisioning-guarded.json": Case(restore, denied="iam:AttachUserPolicy"),
+}
+
+
+def test_every_policy_file_is_proven_here():
+    assert sorted(path.name for path in POLICIES.glob("*.json")) == sorted(CASES)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("policy_file", CASES)
+def test_the_policy_is_enough_for_its_dag_and_every_action_in_it_is_called(checked, policy_file):
+    policy = load(policy_file)
+    name = policy_file.removesuffix(".json")
+    key = checked.account.holder_of(f"holds-{name}", as_moto_sees_it(policy))
+
+    result = checked.run_as(key, CASES[policy_file].flow, f"enough-{name}")
+
+    assert result.state == "success", {task: state for task, state in result.task_states.items() if state != "success"}
+    called, allowed = actions_called(checked.box.calls(), key["AccessKeyId"]), allowed_actions(policy)
+    assert called == allowed, {
+        "called, not allowed": sorted(called - allowed),
+        "allowed, not called": sorted(allowed - called),
+    }
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("policy_file", CASES)
+def test_without_one_of_its_actions_the_run_fails_and_the_alert_names_the_denial(checked, policy_file):
+    policy, denied = load(policy_file), CASES[policy_file].denied
+    assert denied in allowed_actions(policy)
+    name = policy_file.removesuffix(".json")
+    key = checked.account.holder_of(f"lacks-{name}", as_moto_sees_it(policy, without=denied))
+
+    result = checked.run_as(key, CASES[policy_file].flow, f"denied-{name}")
+
+    assert result.state == "failed", f"succeeded without {denied}"
+    operation = denied.split(":")[1]
+    messages = checked.box.messages
     assert any("AccessDenied" in m and f"calling the {operation} operation" in m for m in messages), messages
+
+
+# The guarded provisioning variant, read from the JSON (moto does not evaluate conditions).
+GUARDED = load("provisioning-guarded.json")
+
+
+def _matches(patterns: str | list[str], action: str) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in _listed(patterns))
+
+
+def statements_that_could(effect: str, action: str) -> list[dict]:
+    """The statements of ``GUARDED`` with this effect whose Action (or NotAction) covers ``action``."""
+    return [
+        s
+        for s in GUARDED["Statement"]
+        if s["Effect"] == effect
+        and (_matches(s["Action"], action) if "Action" in s else not _matches(s["NotAction"], action))
+    ]
+
+
+def boundary_required_by(statement: dict) -> str | None:
+    return statement.get("Condition", {}).get("StringEquals", {}).get("iam:PermissionsBoundary")
+
+
+def test_guarded_provisioning_creates_users_and_grants_only_inside_one_boundary():
+    boundaries = set()
+    for action in ("iam:CreateUser", "iam:AttachUserPolicy", "iam:PutUserPolicy"):
+        allowing = statements_that_could("Allow", action)
+        assert allowing, f"{action} is not allowed at all"
+        for statement in allowing:
+            boundary = boundary_required_by(statement)
+            assert isinstance(boundary, str) and ":policy/" in boundary, (action, statement.get("Sid"))
+            boundaries.add(boundary)
+    assert len(boundaries) == 1, boundaries
+
+
+def test_guarded_provisioning_attaches_only_listed_policies():
+    for statement in statements_that_could("Allow", "iam:AttachUserPolicy"):
+        listed = statement.get("Condition", {}).get("ArnEquals", {}).get("iam:PolicyARN")
+        assert listed, statement.get("Sid")
+        assert all(":policy/" in arn and "*" not in arn for arn in _listed(listed)), listed
+
+
+def test_guarded_provisioning_adds_users_only_to_listed_groups():
+    for statement in statements_that_could("Allow", "iam:AddUserToGroup"):
+        assert all(":group/" in arn and "*" not in arn for arn in _listed(statement["Resource"])), statement
+
+
+def test_guarded_provisioning_can_never_lift_a_boundary():
+    for action in ("iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"):
+        assert not statements_that_could("Allow", action), action
+        assert any(s["Resource"] == "*" and "Condition" not in s for s in statements_that_could("Deny", action)), (
+            f"{action} is not denied everywhere"
+        )
+
+
+def test_guarded_provisioning_allows_the_same_actions_as_provisioning():
+    assert allowed_actions(GUARDED) == allowed_actions(load("provisioning.json"))

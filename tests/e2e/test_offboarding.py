@@ -63,7 +63,7 @@ def test_offboards_a_user_holding_everything_and_leaves_the_bystander(sandbox):
         "Removed: 12 managed policies, 2 inline policies, 3 group memberships, 2 access keys, 1 SSH public key, "
         "1 signing certificate, 1 service-specific credential, 1 MFA device, 1 login profile\n"
         "Reason: left the company\n"
-        f"Snapshot: {result.xcom('take_snapshot')}"
+        f"Snapshot: {result.xcom('take_snapshot')['uri']}"
     ]
     # Mapped detach tasks, one per policy.
     assert sum(1 for task in result.task_states if task.startswith("detach_user_policy[")) == 12
@@ -81,11 +81,14 @@ def test_iam_calls_are_one_list_per_kind_plus_one_per_item(sandbox):
     assert sorted(lists) == sorted(set(lists)), "a kind was listed twice"
     removals = [a for a in actions if not a.startswith(("Get", "List"))]
     items = sum(EVERYTHING[k] for k in EVERYTHING if k != "login_profile") + 1  # + the login profile
-    # One call per item, plus DeleteVirtualMFADevice per MFA device, plus DeleteUser.
-    assert len(removals) == items + EVERYTHING["mfa_devices"] + 1
-    # The reads besides listing: the user itself, and each inline policy's document for the snapshot.
+    # One call per item, plus UpdateAccessKey per key (sign-in is taken away first), DeleteVirtualMFADevice per MFA
+    # device, and DeleteUser.
+    assert len(removals) == items + EVERYTHING["access_keys"] + EVERYTHING["mfa_devices"] + 1
+    assert sorted(removals[:3]) == ["DeleteLoginProfile", "UpdateAccessKey", "UpdateAccessKey"], "sign-in not first"
+    # The reads besides listing: the user (checked, then read again before DeleteUser), and each inline policy's
+    # document for the snapshot.
     assert sorted(a for a in actions if a.startswith("Get")) == sorted(
-        ["GetUser", "GetLoginProfile"] + ["GetUserPolicy"] * EVERYTHING["inline_policies"]
+        ["GetUser", "GetUser", "GetLoginProfile"] + ["GetUserPolicy"] * EVERYTHING["inline_policies"]
     )
 
 
@@ -98,7 +101,7 @@ def test_offboards_a_user_holding_nothing(sandbox):
     assert not user_exists(sandbox.iam, "carol")
     assert sandbox.messages == [
         "IAM user carol deleted by arn:aws:sts::123456789012:user/moto\nRemoved: nothing\n"
-        f"Snapshot: {result.xcom('take_snapshot')}"
+        f"Snapshot: {result.xcom('take_snapshot')['uri']}"
     ]
 
 

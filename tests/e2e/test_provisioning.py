@@ -40,7 +40,7 @@ def test_offboard_then_restore_brings_back_everything_but_credentials(sandbox):
     before = described(iam, "alice")
     offboarded = run_dag("iam_user_offboarding", {"user_name": "alice"})
     assert offboarded.state == "success" and not user_exists(iam, "alice")
-    snapshot_uri = offboarded.xcom("take_snapshot")
+    snapshot_uri = offboarded.xcom("take_snapshot")["uri"]
     sandbox.clear_messages()
 
     restored = run_dag("iam_user_provisioning", {"snapshot": snapshot_uri})
@@ -125,3 +125,63 @@ def test_bad_requests_are_refused_with_nothing_changed(sandbox, conf, reason):
     assert sandbox.mutating_calls() == []
     assert holdings(sandbox.iam, "alice") == before
     assert reason in sandbox.messages[0] and "nothing was changed" in sandbox.messages[0]
+
+
+def offboarded_alice(sandbox) -> tuple[dict, str]:
+    """Seed alice holding everything (with a boundary), offboard her; return her description and snapshot URI."""
+    iam = sandbox.iam
+    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    seed_user(iam, "alice", EVERYTHING, tags={"team": "data"}, path="/staff/")
+    iam.put_user_permissions_boundary(UserName="alice", PermissionsBoundary=boundary)
+    before = described(iam, "alice")
+    offboarded = run_dag("iam_user_offboarding", {"user_name": "alice"})
+    assert offboarded.state == "success" and not user_exists(iam, "alice")
+    sandbox.clear_messages()
+    return before, offboarded.xcom("take_snapshot")["uri"]
+
+
+def test_a_restore_whose_group_and_policy_were_deleted_is_refused_naming_both_with_nothing_changed(sandbox):
+    iam = sandbox.iam
+    before, snapshot_uri = offboarded_alice(sandbox)
+    [policy] = [arn for arn in before["policies"] if arn.endswith(":policy/team-policy-0")]
+    iam.delete_group(GroupName="team-group-0")
+    iam.delete_policy(PolicyArn=policy)
+    sandbox.clear_calls()
+
+    result = run_dag("iam_user_provisioning", {"snapshot": snapshot_uri})
+
+    assert result.state == "failed"
+    assert sandbox.mutating_calls() == []
+    assert not user_exists(iam, "alice")
+    [alert] = sandbox.messages
+    assert f"missing in IAM: group team-group-0, managed policy {policy}; nothing was changed." in alert
+    assert result.task_states["check_references"] == "failed"
+
+
+def test_a_restore_that_lost_create_users_answer_and_failed_half_way_is_completed_by_a_rerun(sandbox):
+    iam = sandbox.iam
+    before, snapshot_uri = offboarded_alice(sandbox)
+    # CreateUser is applied but its answer lost (the client retries and meets the user); every attach is denied.
+    sandbox.set_faults({"lose": {"CreateUser": [1]}, "fail": {"AttachUserPolicy": ["AccessDenied", 99]}})
+    sandbox.clear_calls()
+
+    first = run_dag("iam_user_provisioning", {"snapshot": snapshot_uri})
+
+    assert [c["action"] for c in sandbox.calls() if c["action"] == "CreateUser"] == ["CreateUser"] * 2
+    assert sandbox.injected_faults()["CreateUser:lost"] == 1
+    assert first.task_states["create_user"] == "success" and first.xcom("create_user")["continued"] is True
+    assert first.task_states["grant"] == "failed" and first.state == "failed"  # denied after its own user's groups
+    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="alice")["Tags"]}
+    assert tags["lifecycle:restored-from"] and tags["lifecycle:created-by-run"] == first.run_id
+    sandbox.set_faults({})
+    sandbox.clear_calls()
+    sandbox.clear_messages()
+
+    second = run_dag("iam_user_provisioning", {"snapshot": snapshot_uri})
+
+    assert second.state == "success", second.task_states
+    assert described(iam, "alice") == before  # complete, and the markers are gone
+    assert second.xcom("create_user") == first.xcom("create_user")  # the same user, continued
+    assert "CreateUser" not in [c["action"] for c in sandbox.calls()]
+    [message] = sandbox.messages
+    assert message.startswith("IAM user alice restored by arn:aws:sts::123456789012:user/moto\n")

@@ -135,7 +135,7 @@ def test_snapshot_on_s3_is_written_before_the_first_change_and_equals_the_user(s
     result = run_dag("iam_user_offboarding", {"user_name": "alice", "reason": "JIRA-1"})
 
     assert result.state == "success", result.task_states
-    uri = result.xcom("take_snapshot")
+    uri = result.xcom("take_snapshot")["uri"]
     assert uri.startswith("s3://iam-snapshots/prod/123456789012/alice/") and uri.endswith(".json")
     assert f"Snapshot: {uri}" in sandbox.messages[0]
     calls = sandbox.calls()
@@ -177,6 +177,7 @@ def test_a_snapshot_store_that_fails_means_nothing_is_changed(sandbox, monkeypat
 
     assert result.state == "failed"
     assert result.task_states["take_snapshot"] == "failed"
+    assert result.tries["take_snapshot"] == 1, "a store that can never work was retried"
     assert sandbox.mutating_calls() == []
     assert holdings(iam, "alice") == before
     assert sandbox.messages[0].startswith("FAILED: iam_user_offboarding / take_snapshot")

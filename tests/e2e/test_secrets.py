@@ -34,7 +34,9 @@ def test_no_secret_appears_in_logs_xcoms_snapshots_or_slack(sandbox, capfd, tmp_
     log_files_before = set(Path(AIRFLOW_HOME).rglob("*.log"))
 
     offboarded = run_dag("iam_user_offboarding", {"user_name": "alice", "reason": "secret scan"})
-    restored = run_dag("iam_user_provisioning", {"snapshot": offboarded.xcom("take_snapshot"), "console_access": True})
+    restored = run_dag(
+        "iam_user_provisioning", {"snapshot": offboarded.xcom("take_snapshot")["uri"], "console_access": True}
+    )
 
     assert offboarded.state == restored.state == "success"
     secret_arn = restored.xcom("create_login_profile")["secret_arn"]

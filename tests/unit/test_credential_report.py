@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 
+from iam_lifecycle.credential_report import fetch_credential_report
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.staleness import parse_credential_report, stale_users
 from sandbox.seed import PASSWORD
@@ -67,7 +68,7 @@ def test_finds_exactly_the_stale_users(iam, hook):
     make_user(iam, "active", 400, password=1, keys=[1])
     make_user(iam, "idle-just-under", 400, password=89.99, keys=[100])
 
-    report = parse_credential_report(hook.get_credential_report(poll_seconds=0))
+    report = parse_credential_report(fetch_credential_report(hook, poll_seconds=0))
     found = stale_users(report, NOW, 90)
 
     assert [(u["user_name"], u["idle_days"], u["idle_credentials"]) for u in found] == [
@@ -88,7 +89,7 @@ def test_credential_report_polls_until_complete(iam, hook, iam_calls):
     make_user(iam, "alice", 1)
     iam_calls.clear()
 
-    text = hook.get_credential_report(poll_seconds=0)
+    text = fetch_credential_report(hook, poll_seconds=0)
 
     assert text.startswith("user,arn,user_creation_time,")
     assert [r["user"] for r in parse_credential_report(text)] == ["alice"]
@@ -99,7 +100,7 @@ def test_credential_report_polls_until_complete(iam, hook, iam_calls):
 def test_credential_report_gone_between_calls_is_generated_again(iam, hook, iam_calls):
     """ReportExpired, ReportInProgress and ReportNotPresent from GetCredentialReport mean: generate, poll again."""
     make_user(iam, "alice", 1)
-    hook.get_credential_report(poll_seconds=0)
+    fetch_credential_report(hook, poll_seconds=0)
     get_report = hook.conn.get_credential_report
     errors = hook.conn.exceptions
     failures = [
@@ -117,7 +118,7 @@ def test_credential_report_gone_between_calls_is_generated_again(iam, hook, iam_
     hook.conn.get_credential_report = fails_then_answers
     iam_calls.clear()
 
-    assert "alice" in hook.get_credential_report(poll_seconds=0)
+    assert "alice" in fetch_credential_report(hook, poll_seconds=0)
     # The three failing GetCredentialReport calls are stand-ins; only the last one goes through botocore.
     assert iam_calls == ["GenerateCredentialReport"] * 4 + ["GetCredentialReport"]
 
@@ -127,7 +128,7 @@ def test_credential_report_times_out_with_a_clear_error(aws, hook):
     hook.conn.generate_credential_report = lambda: polls.append(1) or {"State": "INPROGRESS"}
 
     with pytest.raises(TimeoutError, match=r"not complete after 0.2 s \(last state: INPROGRESS\)"):
-        hook.get_credential_report(poll_seconds=0.05, timeout_seconds=0.2)
+        fetch_credential_report(hook, poll_seconds=0.05, timeout_seconds=0.2)
     assert 2 <= len(polls) <= 6  # bounded, and it slept between polls
 
 
@@ -188,7 +189,7 @@ def test_finding_costs_about_the_same_for_100_and_2000_users(aws, iam_calls):
             backend().create_user("us-east-1", f"user-{n:04}", tags=[{"Key": "team", "Value": "t"}])
         hook = IamHook(aws_conn_id="aws_default")
         iam_calls.clear()
-        report = parse_credential_report(hook.get_credential_report(poll_seconds=0))
+        report = parse_credential_report(fetch_credential_report(hook, poll_seconds=0))
         details = hook.list_users_with_details()
         assert len(report) == len(details) == user_count
         return list(iam_calls)

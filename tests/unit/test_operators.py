@@ -7,8 +7,10 @@ import json
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import operators as ops
+from iam_lifecycle import offboarding
 from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.operators import offboarding as ops
+from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
 from sandbox.seed import NOTHING, seed_user
 
 
@@ -22,7 +24,7 @@ def run(operator):
 def test_get_user_describes_the_user(iam):
     iam.create_user(UserName="alice", Path="/staff/", Tags=[{"Key": "team", "Value": "data"}])
 
-    user = run(ops.GetUserOperator(task_id="t", user_name="alice"))
+    user = run(GetUserOperator(task_id="t", user_name="alice"))
 
     assert user["UserName"] == "alice"
     assert user["Arn"] == "arn:aws:iam::123456789012:user/staff/alice"
@@ -43,53 +45,50 @@ def test_get_user_describes_the_user(iam):
 )
 def test_get_user_fails_without_retry_and_says_why(iam, name, reason):
     with pytest.raises(AirflowFailException, match=reason):
-        ops.GetUserOperator(task_id="t", user_name=name).execute(context={})
+        GetUserOperator(task_id="t", user_name=name).execute(context={})
 
 
-def test_list_attached_user_policies(iam):
-    held = seed_user(iam, "alice", NOTHING | {"managed_policies": 3})
-    assert sorted(run(ops.ListAttachedUserPoliciesOperator(task_id="t", user_name="alice"))) == sorted(
-        held["managed_policies"]
-    )
-
-
-def test_list_user_dependencies_leaves_managed_policies_to_their_own_task(iam):
+def test_list_user_holdings_pushes_each_kind(iam):
     held = seed_user(iam, "alice")
-    operator = ops.ListUserDependenciesOperator(task_id="t", user_name="alice")
+    operator = ops.ListUserHoldingsOperator(task_id="t", user_name="alice")
 
     found = run(operator)
 
     assert operator.multiple_outputs
-    assert "managed_policies" not in found
+    assert sorted(found["managed_policies"]) == sorted(held["managed_policies"])
     assert sorted(found["groups"]) == sorted(held["groups"])
     assert found["login_profile"] is True
 
 
 REMOVALS = [
-    (ops.DeleteUserPoliciesOperator, "policy_names", "inline_policies"),
-    (ops.RemoveUserFromGroupsOperator, "group_names", "groups"),
-    (ops.DeleteAccessKeysOperator, "access_key_ids", "access_keys"),
-    (ops.DeleteSshPublicKeysOperator, "ssh_public_key_ids", "ssh_public_keys"),
-    (ops.DeleteSigningCertificatesOperator, "certificate_ids", "signing_certificates"),
-    (ops.DeleteServiceSpecificCredentialsOperator, "credential_ids", "service_specific_credentials"),
-    (ops.DeleteMfaDevicesOperator, "serial_numbers", "mfa_devices"),
+    "inline_policies",
+    "groups",
+    "access_keys",
+    "ssh_public_keys",
+    "signing_certificates",
+    "service_specific_credentials",
+    "mfa_devices",
 ]
 
 
-@pytest.mark.parametrize(("operator_class", "argument", "kind"), REMOVALS)
-def test_each_removal_removes_its_kind_only(iam, operator_class, argument, kind):
+@pytest.mark.parametrize("kind", REMOVALS)
+def test_each_removal_removes_its_kind_only(iam, kind):
     held = seed_user(iam, "alice")
 
-    outcome = run(operator_class(task_id="t", user_name="alice", **{argument: held[kind]}))
+    outcome = run(ops.RemoveUserItemsOperator(task_id="t", user_name="alice", kind=kind, items=held[kind]))
 
     assert sorted(outcome["removed"]) == sorted(held[kind]) and outcome["already_gone"] == []
-    after = IamHook(aws_conn_id="aws_default").list_dependencies("alice")
+    after = offboarding.list_holdings(IamHook(aws_conn_id="aws_default"), "alice")
     assert after[kind] == []
     assert all(after[k] for k in held if k != kind), "another kind was touched"
-    assert argument in operator_class.template_fields and "user_name" in operator_class.template_fields
 
-    again = run(operator_class(task_id="t", user_name="alice", **{argument: held[kind]}))
+    again = run(ops.RemoveUserItemsOperator(task_id="t", user_name="alice", kind=kind, items=held[kind]))
     assert again == {"removed": [], "already_gone": held[kind]}
+
+
+def test_an_unknown_kind_is_refused_when_the_dag_is_parsed():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ops.RemoveUserItemsOperator(task_id="t", user_name="alice", kind="login_profile", items=[])
 
 
 def test_detach_user_policy(iam):
@@ -111,15 +110,19 @@ def test_delete_login_profile_with_and_without_one(iam):
     assert run(ops.DeleteLoginProfileOperator(task_id="t", user_name="alice"))["already_gone"] == ["alice"]
 
 
-def test_delete_user(iam):
+def test_delete_user_pins_the_checked_user(iam):
     seed_user(iam, "alice", NOTHING)
+    checked = run(GetUserOperator(task_id="t", user_name="alice"))
+    delete = ops.DeleteUserOperator(
+        task_id="t", user_name="alice", user=checked, caller_arn="arn:aws:sts::123456789012:user/moto", snapshot_uri="-"
+    )
 
-    assert run(ops.DeleteUserOperator(task_id="t", user_name="alice")) == {"deleted": True}
-    assert run(ops.DeleteUserOperator(task_id="t", user_name="alice")) == {"deleted": False}
+    assert run(delete)["deleted"] is True
+    assert run(delete)["gone_before"] is True
 
 
 def test_get_caller_identity(aws):
-    assert run(ops.GetCallerIdentityOperator(task_id="t")) == "arn:aws:sts::123456789012:user/moto"
+    assert run(GetCallerIdentityOperator(task_id="t")) == "arn:aws:sts::123456789012:user/moto"
 
 
 def test_delete_login_profile_makes_no_call_when_the_listing_found_none(iam, iam_calls):

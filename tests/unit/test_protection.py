@@ -16,10 +16,14 @@ OTHER_CALLER = "arn:aws:sts::123456789012:assumed-role/airflow/session"
         (ALICE, OTHER_CALLER, [], None),
         (ALICE, OTHER_CALLER, ["bob", "alice"], "matches 'alice'"),
         (ALICE, OTHER_CALLER, ["al?ce"], "matches 'al?ce'"),
-        (ALICE, OTHER_CALLER, ["ALICE"], None),  # IAM names are case-insensitive for uniqueness; globs are exact
+        # IAM user names are unique case-insensitively: "ALICE" and "alice" are one user, so both protect it.
+        (ALICE, OTHER_CALLER, ["ALICE"], "matches 'ALICE'"),
+        (ALICE, OTHER_CALLER, ["Al*"], "matches 'Al*'"),
         (ALICE, OTHER_CALLER, ["alice-*"], None),
         (ALICE | {"Tags": {"lifecycle:protected": "true"}}, OTHER_CALLER, [], "tagged lifecycle:protected=true"),
         (ALICE | {"Tags": {"lifecycle:protected": "TRUE "}}, OTHER_CALLER, [], "tagged lifecycle:protected=true"),
+        (ALICE | {"Tags": {"Lifecycle:Protected": "True"}}, OTHER_CALLER, [], "tagged lifecycle:protected=true"),
+        (ALICE | {"Tags": {"LIFECYCLE:PROTECTED": "true"}}, OTHER_CALLER, [], "tagged lifecycle:protected=true"),
         (ALICE | {"Tags": {"lifecycle:protected": "false"}}, OTHER_CALLER, [], None),
         (ALICE, "arn:aws:iam::123456789012:user/staff/alice", [], "is the identity this DAG runs as"),
         (ALICE, "arn:aws:sts::123456789012:user/alice", [], "is the identity this DAG runs as"),
@@ -33,6 +37,11 @@ def test_protection_reason(user, caller, patterns, expected):
         assert reason is None
     else:
         assert expected in reason and reason.startswith("IAM user alice is protected")
+
+
+def test_a_variable_entry_protects_the_name_in_any_case():
+    terraform = {"UserName": "terraform", "Arn": "arn:aws:iam::123456789012:user/terraform", "Tags": {}}
+    assert "matches 'Terraform'" in protection_reason(terraform, OTHER_CALLER, ["Terraform"])
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(None, []), ("", []), ("[]", []), ('["a", "svc-*"]', ["a", "svc-*"])])

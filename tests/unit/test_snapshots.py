@@ -8,7 +8,7 @@ import json
 import pytest
 from airflow.sdk import ObjectStoragePath
 
-from iam_lifecycle.snapshots import build_snapshot, read_snapshot, storage_root, write_snapshot
+from iam_lifecycle.snapshots import build_snapshot, earlier_snapshots, read_snapshot, storage_root, write_snapshot
 
 USER = {
     "UserName": "alice",
@@ -19,7 +19,8 @@ USER = {
     "Tags": {"team": "data"},
     "PermissionsBoundary": None,
 }
-DEPENDENCIES = {
+HOLDINGS = {
+    "managed_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
     "inline_policies": ["p"],
     "groups": ["g"],
     "access_keys": ["AKIA1"],
@@ -35,8 +36,7 @@ DEPENDENCIES = {
 def snapshot(taken_at=datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)):
     return build_snapshot(
         USER,
-        ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
-        DEPENDENCIES,
+        HOLDINGS,
         {"p": {"Version": "2012-10-17"}},
         run_id="manual__1",
         caller_arn="arn:aws:sts::123456789012:assumed-role/airflow/x",
@@ -55,6 +55,21 @@ def test_written_under_account_user_and_timestamp_and_read_back(tmp_path):
         "Status": "Active",
         "CreateDate": "2026-01-02T00:00:00+00:00",
     }
+
+
+def test_earlier_snapshots_are_those_of_the_same_user_id_oldest_first(tmp_path):
+    root = ObjectStoragePath(f"file://{tmp_path}/snaps")
+    first = write_snapshot(snapshot(datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)), root)
+    second = write_snapshot(snapshot(datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)), root)
+    namesake = snapshot(datetime.datetime(2026, 10, 1, tzinfo=datetime.UTC))
+    namesake["user"] = namesake["user"] | {"UserId": "AIDAANOTHERALICE"}  # an earlier user of the same name
+    write_snapshot(namesake, root)
+    addendum = snapshot(datetime.datetime(2026, 11, 2, 1, tzinfo=datetime.UTC)) | {"addendum_to": second}
+    write_snapshot(addendum, root)
+    latest = write_snapshot(snapshot(), root)
+
+    assert earlier_snapshots(root, USER, before=latest) == [first, second]
+    assert earlier_snapshots(root, USER | {"UserName": "bob"}, before=latest) == []
 
 
 def test_root_defaults_under_airflow_home_and_expands_variables(monkeypatch, tmp_path):

@@ -1,0 +1,59 @@
+"""Failure callbacks: a Slack alert per failed task, naming that task and its own error.
+
+A new ``SlackWebhookNotifier`` is made for every alert: a notifier renders its text in place, so one instance
+shared through ``default_args`` would repeat the first failed task's name and error in every later alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+from iam_lifecycle import offboarding
+from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.notifications import failure_message, still_holds_message
+
+log = logging.getLogger(__name__)
+
+SLACK_CONN_ID = "slack_default"
+#: Offboarding tasks downstream of this one may have changed the user: their alerts say what it still holds.
+FIRST_CHANGE_TASK = "take_snapshot"
+
+
+def _post(context: Any, text: str) -> None:
+    # notify(), not __call__(): the text is final and must not be rendered as a template (an error may hold "{{").
+    SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=text).notify(context)
+
+
+def _failure_text(context: Any) -> str:
+    ti = context["ti"]
+    return failure_message(
+        ti.dag_id, ti.task_id, context["run_id"], context["params"].get("user_name"), context.get("exception")
+    )
+
+
+def alert_failure(context: Any) -> None:
+    """``on_failure_callback``: the DAG, task, run, user and the error's first line, to Slack."""
+    _post(context, _failure_text(context))
+
+
+def alert_offboarding_failure(context: Any) -> None:
+    """
+    ``on_failure_callback`` of the offboarding DAG: :func:`alert_failure`, and, once changes may have begun (a task
+    downstream of the snapshot), what the user still holds, sign-in first, read from IAM now.
+    """
+    text = _failure_text(context)
+    task = context["task"]
+    if FIRST_CHANGE_TASK in task.get_flat_relative_ids(upstream=True):
+        params = context["params"]
+        try:
+            hook = IamHook(aws_conn_id=params["aws_conn_id"])
+            user_name = params["user_name"]
+            holdings = offboarding.list_holdings(hook, user_name) if hook.get_user(user_name) else None
+            text += "\n" + still_holds_message(user_name, holdings)
+        except Exception as error:  # the alert must go out even when IAM cannot be read
+            log.exception("Could not read what %s still holds", params.get("user_name"))
+            text += f"\nWhat the user still holds could not be read: {type(error).__name__}: {error}"
+    _post(context, text)

@@ -1,0 +1,10 @@
+"""How a refusal fails a task: at once, without retries, with a one-line reason that says nothing changed."""
+
+from __future__ import annotations
+
+from airflow.sdk.exceptions import AirflowFailException
+
+
+def nothing_changed(reason: str) -> AirflowFailException:
+    """The exception to raise when the run stops before any change: ``raise nothing_changed(reason) from None``."""
+    return AirflowFailException(f"{reason}; nothing was changed.")

@@ -1,0 +1,94 @@
+"""Who the run acts as, and reading and tagging one IAM user."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+
+from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.hooks import IamHook, StsHook, user_as_data
+from iam_lifecycle.links import IamUserConsoleLink
+from iam_lifecycle.params import invalid_user_name_reason
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class GetCallerIdentityOperator(AwsBaseOperator[StsHook]):
+    """
+    Return the ARN of the identity the AWS connection acts as (STS GetCallerIdentity).
+
+    Fails without retries, before any other AWS call, when the connection does not exist or when its extra's
+    ``account_id`` is not the account its credentials act in.
+    """
+
+    aws_hook_class = StsHook
+    template_fields: Sequence[str] = aws_template_fields()
+
+    def execute(self, context: Context) -> str:
+        self.log.info("Asking STS who connection %s acts as", self.aws_conn_id)
+        arn = self.hook.get_caller_arn()
+        self.log.info("Acting as %s", arn)
+        return arn
+
+
+class IamUserOperator(AwsBaseOperator[IamHook]):
+    """Base for operators that act on one IAM user. ``user_name`` is templated."""
+
+    aws_hook_class = IamHook
+    template_fields: Sequence[str] = aws_template_fields("user_name")
+    operator_extra_links = (IamUserConsoleLink(),)
+
+    def __init__(self, *, user_name: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.user_name = user_name
+
+
+class GetUserOperator(IamUserOperator):
+    """
+    Describe an IAM user, failing the task (without retries) when it does not exist.
+
+    :param user_name: the IAM user's name (templated).
+    :return: ``UserName``, ``UserId``, ``Arn``, ``Path``, ``CreateDate`` (ISO 8601), ``Tags`` (a dict) and
+        ``PermissionsBoundary`` (a policy ARN or None).
+    """
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if reason := invalid_user_name_reason(self.user_name):
+            raise nothing_changed(reason)
+        self.log.info("Reading IAM user %s", self.user_name)
+        user = self.hook.get_user(self.user_name)
+        if user is None:
+            raise nothing_changed(f"IAM user {self.user_name!r} does not exist")
+        return user_as_data(user)
+
+
+class TagUserOperator(IamUserOperator):
+    """
+    Add tags to a user (TagUser), or remove some (UntagUser); a key the user already has gets the new value, a
+    key it does not have is fine to remove.
+
+    :param user_name: the IAM user's name (templated).
+    :param tags: tag key -> value to add (templated).
+    :param remove_keys: keys of the tags to remove (templated).
+    :return: ``{"tagged": tags, "untagged": remove_keys}``.
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("user_name", "tags", "remove_keys")
+
+    def __init__(self, *, tags: dict[str, str] | None = None, remove_keys: list[str] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.tags = tags or {}
+        self.remove_keys = remove_keys or []
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.tags:
+            self.log.info("Tagging %s with %s", self.user_name, self.tags)
+            self.hook.tag_user(self.user_name, dict(self.tags))
+        if self.remove_keys:
+            self.log.info("Removing tags %s from %s", self.remove_keys, self.user_name)
+            self.hook.untag_user(self.user_name, list(self.remove_keys))
+        return {"tagged": dict(self.tags), "untagged": list(self.remove_keys)}

@@ -1,0 +1,142 @@
+"""iam_lifecycle.offboarding against in-process moto, held to AWS's DeleteUser rule."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from botocore.exceptions import ClientError
+
+from iam_lifecycle import offboarding
+from iam_lifecycle.hooks import IamHook
+from sandbox.seed import EVERYTHING, NOTHING, seed_user
+
+CALLER = "arn:aws:sts::123456789012:user/moto"
+
+
+def sorted_if_list(value):
+    return sorted(value) if isinstance(value, list) else value
+
+
+@pytest.fixture
+def hook(aws):
+    return IamHook(aws_conn_id="aws_default")
+
+
+def delete(hook, name: str, user_id: str, recorded: list | None = None, **kwargs):
+    recorded = [] if recorded is None else recorded
+
+    def record(leftovers):
+        recorded.append(leftovers)
+        return f"addendum-{len(recorded)}"
+
+    return offboarding.delete_user(
+        hook, name, user_id, caller_arn=CALLER, patterns=[], record_leftovers=record, backoff_seconds=0, **kwargs
+    )
+
+
+def user_id(iam, name: str) -> str:
+    return iam.get_user(UserName=name)["User"]["UserId"]
+
+
+def test_lists_everything_a_user_holds(iam, hook):
+    held = seed_user(iam, "alice")
+    seed_user(iam, "bob")
+
+    found = offboarding.list_holdings(hook, "alice")
+
+    assert {kind: sorted_if_list(found[kind]) for kind in held} == {k: sorted_if_list(v) for k, v in held.items()}
+    assert {k["Status"] for k in found["access_key_details"]} == {"Active"}
+    assert set(EVERYTHING) == set(offboarding.DEPENDENCY_KINDS)
+
+
+def test_removing_what_is_already_gone_is_recorded_not_raised(iam, hook):
+    held = seed_user(iam, "alice", NOTHING | {"access_keys": 1})
+
+    outcome = offboarding.remove_items(hook, "alice", "access_keys", held["access_keys"] + ["AKIAGONEGONEGONEGONE"])
+
+    assert outcome == {"removed": held["access_keys"], "already_gone": ["AKIAGONEGONEGONEGONE"]}
+    assert hook.list_access_keys("alice") == []
+
+
+def test_sign_in_is_revoked_first_and_nothing_else(iam, hook):
+    held = seed_user(iam, "alice")
+
+    offboarding.revoke_sign_in(hook, "alice", offboarding.list_holdings(hook, "alice"))
+
+    after = offboarding.list_holdings(hook, "alice")
+    assert after["login_profile"] is False
+    assert {k["Status"] for k in after["access_key_details"]} == {"Inactive"}
+    assert sorted(after["access_keys"]) == sorted(held["access_keys"])  # deactivated, not yet deleted
+    assert after["mfa_devices"] == held["mfa_devices"]
+
+
+def test_remove_all_then_delete_user_leaves_the_bystander(iam, hook):
+    seed_user(iam, "alice")
+    seed_user(iam, "bob")
+    offboarding.remove_all(hook, "alice", offboarding.list_holdings(hook, "alice"))
+
+    outcome = delete(hook, "alice", user_id(iam, "alice"))
+
+    assert outcome["deleted"] and not outcome["leftovers"] and not outcome["gone_before"]
+    assert hook.get_user("alice") is None
+    assert offboarding.list_holdings(hook, "bob")["managed_policies"]
+
+
+def test_delete_user_records_and_removes_what_appeared_since_listing(iam, hook):
+    seed_user(iam, "alice", NOTHING)
+    key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]  # added while the run went on
+    recorded: list = []
+
+    outcome = delete(hook, "alice", user_id(iam, "alice"), recorded)
+
+    assert outcome["deleted"] is True
+    assert outcome["leftovers"] == {"access_keys": [key]} and outcome["addenda"] == ["addendum-1"]
+    assert recorded[0]["access_keys"] == [key]
+    assert hook.get_user("alice") is None
+
+
+def test_delete_user_gives_up_after_its_attempts(iam, hook, monkeypatch):
+    seed_user(iam, "alice", NOTHING | {"access_keys": 1})
+    monkeypatch.setattr(offboarding, "remove_all", lambda *args: None)  # cannot clean up
+
+    with pytest.raises(ClientError, match="DeleteConflict"):
+        delete(hook, "alice", user_id(iam, "alice"), attempts=2)
+    assert hook.get_user("alice") is not None
+
+
+def test_delete_user_that_is_gone_says_someone_else_did(aws, hook):
+    assert delete(hook, "nobody", "AIDAGONE")["gone_before"] is True
+
+
+def test_a_recreated_user_is_not_deleted(iam, hook):
+    seed_user(iam, "alice", NOTHING)
+    checked = user_id(iam, "alice")
+    iam.delete_user(UserName="alice")
+    iam.create_user(UserName="alice")
+
+    with pytest.raises(AirflowFailException, match="not the user this run checked"):
+        delete(hook, "alice", checked)
+    assert hook.get_user("alice") is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("lifecycle:protected", "true"), ("Lifecycle:Protected", "True"), ("LIFECYCLE:PROTECTED", "TRUE")],
+)
+def test_a_user_protected_during_the_run_is_not_deleted(iam, hook, key, value):
+    seed_user(iam, "alice", NOTHING)
+    iam.tag_user(UserName="alice", Tags=[{"Key": key, "Value": value}])
+
+    with pytest.raises(AirflowFailException, match="is protected"):
+        delete(hook, "alice", user_id(iam, "alice"))
+    assert hook.get_user("alice") is not None
+
+
+def test_virtual_mfa_left_deactivated_by_an_interrupted_run_is_deleted(iam, hook):
+    held = seed_user(iam, "alice", NOTHING | {"mfa_devices": 1})
+    iam.deactivate_mfa_device(UserName="alice", SerialNumber=held["mfa_devices"][0])
+
+    outcome = offboarding.remove_items(hook, "alice", "mfa_devices", held["mfa_devices"])
+
+    assert outcome["removed"] == held["mfa_devices"]
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
