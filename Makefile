@@ -14,15 +14,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 ## demo: offboard a seeded user end to end on a local moto server and Slack stand-in
 demo: $(STAMP)
-	$(BIN)/python -m sandbox.demo
+	$(BIN)/python -m local.demo
 
 ## airflow: the whole Airflow (standalone) with the DAGs, on local AWS/Slack stand-ins and a seeded user; Ctrl-C stops
 airflow: $(STAMP)
-	$(BIN)/python -m sandbox.standalone
+	$(BIN)/python -m local.standalone
 
 ## screenshots: run one offboarding on the standalone Airflow and save UI screenshots to docs/screenshots/
 screenshots: $(STAMP)
-	$(BIN)/python -m sandbox.screenshots
+	$(BIN)/python -m local.screenshots
 
 ## bench: measure IAM calls, latency and parse times on local moto servers; writes BENCHMARKS.md (~8 min)
 bench: $(STAMP)

@@ -1,13 +1,20 @@
-"""Benchmarks 1 and 3: IAM calls per offboarding, and how long an offboarding run takes.
+"""Benchmarks 1 and 3: IAM calls per offboarding next to a plain boto3 script, and how long an offboarding run takes.
 
 Every run is the real thing: ``airflow dags test iam_user_offboarding -c '{"user_name": ...}'`` in a subprocess,
 on SQLite in a temporary ``AIRFLOW_HOME``, with environment-variable connections to a sandbox moto server and a
 Slack stand-in. Calls are counted at the HTTP level from the moto server's call log.
 
+The reference is ``benchmarks/plain_boto3.py``, a plain boto3 script that imports nothing of ours and makes the
+fewest calls a correct offboarding makes. It runs (``python -m benchmarks.plain_boto3``) on the same server, on a
+user of the same shape seeded the same way, just before each DAG run; its calls are counted the same way. The
+server refuses DeleteUser as AWS does while the user holds anything, so either one failing to remove a kind fails
+the benchmark.
+
 For latency, the same number of ``airflow dags test`` runs is made of ``noop_offboarding``: a DAG generated from
 the real one's graph (same task ids, edges, trigger rules and short-circuits, ``detach_user_policy`` mapped over
-12 items) whose tasks do nothing. Its run time is Airflow's own cost of the graph; the difference is the IAM work.
-Real and no-op runs alternate, so load on the machine hits both alike.
+as many items as the "everything" user has managed policies) whose tasks do nothing. Its run time is Airflow's
+own cost of the graph; the difference is the IAM work. Real and no-op runs alternate, so load on the machine hits
+both alike.
 """
 
 from __future__ import annotations
@@ -38,20 +45,10 @@ LATENCY_SHAPE = "everything"
 REPETITIONS = 3
 #: Short-circuit tasks that stop their branch in a real (not dry) run; the others let it go on.
 SKIPPING_IN_A_REAL_RUN = {"is_dry_run"}
-LIST_CALLS = 9  # one per kind of dependency, GetLoginProfile included
 TASK_STARTED = re.compile(r"^(\S+Z) .*\[DAG TEST\] running task", re.MULTILINE)
 RUN_FINISHED = re.compile(r"^(\S+Z) .*DagRun Finished", re.MULTILINE)
-
-
-def minimum_calls(shape: dict) -> int:
-    """GetUser, one list call per kind, one call per item (plus DeleteVirtualMFADevice per MFA device), DeleteUser."""
-    items = sum(count for kind, count in shape.items() if kind != "login_profile") + int(shape["login_profile"])
-    return 1 + LIST_CALLS + items + shape["mfa_devices"] + 1
-
-
-def safety_calls(shape: dict) -> int:
-    """STS GetCallerIdentity (protection, Slack message) and GetUserPolicy per inline policy (the snapshot)."""
-    return 1 + shape["inline_policies"]
+#: IAM's quota of managed policies attached to one user: by default, and the most a quota increase allows.
+AWS_MANAGED_POLICIES_PER_USER = {"default": 10, "max": 20}
 
 
 def items(shape: dict) -> int:
@@ -197,18 +194,64 @@ def dags_test(env: dict[str, str], dag_id: str, conf: dict, log: Path) -> dict:
     }
 
 
-def _offboard(moto: Moto, env: dict[str, str], home: Path, label: str, shape: dict, n: int) -> dict:
-    iam = moto.client()
-    user = f"bench-{label.replace(' ', '-').replace(',', '')}-{n}"
-    seed_user(iam, user, shape)
-    moto.clear_calls()
-    run = dags_test(env, DAG_ID, {"user_name": user, "reason": "make bench"}, home / f"bench-{user}.log")
-    calls = [c["action"] for c in moto.calls() if c["service"] in ("iam", "sts")]
+def _user_name(prefix: str, label: str, n: int) -> str:
+    return f"{prefix}-{label.replace(' ', '-').replace(',', '')}-{n}"
+
+
+def _iam_and_sts_calls(moto: Moto) -> list[str]:
+    return [c["action"] for c in moto.calls() if c["service"] in ("iam", "sts")]
+
+
+def _assert_gone(iam, user: str, see: str) -> None:
     try:
         iam.get_user(UserName=user)
     except iam.exceptions.NoSuchEntityException:
-        return run | {"calls": calls}
-    raise RuntimeError(f"{user} still exists after its offboarding; see {home}/bench-{user}.log")
+        return
+    raise RuntimeError(f"{user} still exists after its offboarding; see {see}")
+
+
+def _offboard(moto: Moto, env: dict[str, str], home: Path, label: str, shape: dict, n: int) -> dict:
+    """Offboard a freshly seeded user of ``shape`` with ``airflow dags test``; its run and its calls."""
+    iam = moto.client()
+    user = _user_name("bench", label, n)
+    seed_user(iam, user, shape)
+    moto.clear_calls()
+    log = home / f"bench-{user}.log"
+    run = dags_test(env, DAG_ID, {"user_name": user, "reason": "make bench"}, log)
+    calls = _iam_and_sts_calls(moto)
+    _assert_gone(iam, user, str(log))
+    return run | {"calls": calls}
+
+
+def _offboard_plain(moto: Moto, label: str, shape: dict, n: int) -> dict:
+    """Offboard a freshly seeded user of ``shape`` with ``python -m benchmarks.plain_boto3``; its times and calls."""
+    iam = moto.client()
+    user = _user_name("plain", label, n)
+    seed_user(iam, user, shape)
+    moto.clear_calls()
+    # Only the repository root on the path: the script cannot import iam_lifecycle even by mistake.
+    env = subprocess_env(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+    env["PYTHONPATH"] = str(ROOT)
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.plain_boto3", user, "--endpoint-url", moto.url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"the plain boto3 script failed on {user}:\n{result.stderr[-3000:]}")
+    calls = _iam_and_sts_calls(moto)
+    _assert_gone(iam, user, "the plain boto3 script")
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    held = {kind: int(count) for kind, count in shape.items()}
+    if answer["removed"] != held:
+        raise RuntimeError(f"the plain boto3 script removed {answer['removed']} from {user}, which held {held}")
+    return {"wall": wall, "seconds": answer["seconds"], "calls": calls}
 
 
 def _by_action(calls: list[str]) -> dict[str, int]:
@@ -218,28 +261,41 @@ def _by_action(calls: list[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _calls_summary(runs: list[dict]) -> dict:
+    """The calls of the first run, by action, and whether every run made the same calls."""
+    return {
+        "calls": len(runs[0]["calls"]),
+        "by_action": _by_action(runs[0]["calls"]),
+        "deterministic": len({tuple(sorted(r["calls"])) for r in runs}) == 1,
+    }
+
+
 def run(home: Path, log=print) -> dict:
-    """Benchmark 1 (calls per shape) and the ``airflow dags test`` part of benchmark 3."""
+    """Benchmark 1 (calls per shape, plain script and ours) and the ``airflow dags test`` part of benchmark 3."""
     slack = SlackStub(("127.0.0.1", 0))
     threading.Thread(target=slack.serve_forever, daemon=True).start()
+    map_length = SHAPES[LATENCY_SHAPE]["managed_policies"]
     try:
         with moto_server() as moto:
             env = airflow_env(home, moto.url, slack.url)
             log("  airflow db migrate ...")
             subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
             noop_folder = home / "noop-dags"
-            write_noop_dag(env, noop_folder, EVERYTHING["managed_policies"])
+            write_noop_dag(env, noop_folder, map_length)
             noop_env = env | {"AIRFLOW__CORE__DAGS_FOLDER": str(noop_folder)}
 
             shapes, latency = {}, {"real": [], "noop": []}
             for label, shape in SHAPES.items():
                 runs = REPETITIONS if label == LATENCY_SHAPE else 1
-                results = []
+                plain_results, results = [], []
                 for n in range(runs):
+                    plain = _offboard_plain(moto, label, shape, n)
+                    plain_results.append(plain)
+                    log(f"  {label}, plain boto3 script: {len(plain['calls'])} calls, {plain['wall']:.1f} s")
                     result = _offboard(moto, env, home, label, shape, n)
                     results.append(result)
                     log(
-                        f"  {label}: {len(result['calls'])} calls, dags test {result['wall']:.1f} s "
+                        f"  {label}, ours: {len(result['calls'])} calls, dags test {result['wall']:.1f} s "
                         f"(run {result['run_duration']:.1f} s, {result['tasks_run']} tasks)"
                     )
                     if label == LATENCY_SHAPE:
@@ -250,32 +306,41 @@ def run(home: Path, log=print) -> dict:
                             f"  no-op twin: dags test {noop['wall']:.1f} s (run {noop['run_duration']:.1f} s, "
                             f"{noop['tasks_run']} tasks)"
                         )
-                counts = {len(r["calls"]) for r in results}
                 shapes[label] = {
                     "shape": shape,
                     "items": items(shape),
-                    "minimum": minimum_calls(shape),
-                    "safety": safety_calls(shape),
-                    "measured": len(results[0]["calls"]),
-                    "deterministic": len(counts) == 1,
-                    "by_action": _by_action(results[0]["calls"]),
-                    "wall": summary([r["wall"] for r in results]),
-                    "tasks_run": results[0]["tasks_run"],
+                    "plain": _calls_summary(plain_results)
+                    | {
+                        "wall": summary([r["wall"] for r in plain_results]),
+                        "seconds": summary([r["seconds"] for r in plain_results]),
+                    },
+                    "ours": _calls_summary(results)
+                    | {
+                        "wall": summary([r["wall"] for r in results]),
+                        "run_duration": summary([r["run_duration"] for r in results]),
+                        "tasks_run": results[0]["tasks_run"],
+                    },
                 }
     finally:
         slack.shutdown()
         slack.server_close()
     return {
         "shapes": shapes,
+        "aws_managed_policies_per_user": AWS_MANAGED_POLICIES_PER_USER,
+        "latency_shape": LATENCY_SHAPE,
+        "seed_everything_shape": next((label for label, shape in SHAPES.items() if shape == EVERYTHING), None),
         "latency": {
-            kind: {
-                "wall": summary([r["wall"] for r in runs]),
-                "run_duration": summary([r["run_duration"] for r in runs]),
-                "first_task": summary([r["first_task"] for r in runs]),
-                "later_task_median": summary([r["later_task_median"] for r in runs]),
-                "tasks_run": runs[0]["tasks_run"],
-            }
-            for kind, runs in latency.items()
+            "noop_map_length": map_length,
+            **{
+                kind: {
+                    "wall": summary([r["wall"] for r in runs]),
+                    "run_duration": summary([r["run_duration"] for r in runs]),
+                    "first_task": summary([r["first_task"] for r in runs]),
+                    "later_task_median": summary([r["later_task_median"] for r in runs]),
+                    "tasks_run": runs[0]["tasks_run"],
+                }
+                for kind, runs in latency.items()
+            },
         },
     }
 
@@ -300,11 +365,11 @@ def _log_error(log: Path) -> str:
 
 
 def trigger_to_slack(home: Path, repetitions: int = REPETITIONS, log=print) -> dict:
-    """Trigger through REST to the Slack message received, on ``airflow standalone`` (``sandbox.standalone``)."""
+    """Trigger through REST to the Slack message received, on ``airflow standalone`` (``local.standalone``)."""
     try:
-        from sandbox.standalone import standalone
+        from local.standalone import standalone
     except ImportError as error:
-        return {"measured": False, "reason": f"sandbox.standalone cannot be imported ({error})"}
+        return {"measured": False, "reason": f"local.standalone cannot be imported ({error})"}
     started = time.perf_counter()
     try:
         with standalone(home, timeout=300) as stack:
@@ -327,6 +392,7 @@ def trigger_to_slack(home: Path, repetitions: int = REPETITIONS, log=print) -> d
         return {"measured": False, "reason": reason}
     return {
         "measured": True,
+        "module": standalone.__module__,
         "startup_seconds": startup,
         "seconds": summary(seconds),
         "runs": repetitions,

@@ -119,6 +119,9 @@ def run(home: str, log=print) -> dict:
         "preloaded": list(PRELOADED),
         "preload_seconds": summary([r["preload"] for r in rounds]),
         "imports": {module: summary([r["imports"][module] for r in rounds]) for module in ALSO_TIMED},
+        "imported_by": {
+            module: [name for name in files if module in (ROOT / "dags" / name).read_text()] for module in ALSO_TIMED
+        },
         "files": {
             name: {kind: summary([r["files"][name][kind] for r in rounds]) for kind in ("parse", "build")}
             for name in files

@@ -1,10 +1,12 @@
 """``make bench``: run every benchmark on local moto servers and write BENCHMARKS.md and benchmarks/stale_finding.png.
 
-1. IAM calls per offboarding, by user shape, next to the minimum (``benchmarks/offboarding.py``).
+1. IAM calls per offboarding, by user shape, next to a plain boto3 script on the same shape
+   (``benchmarks/offboarding.py``, ``benchmarks/plain_boto3.py``).
 2. Finding stale users at 100, 1,000 and 10,000 users: ours versus per-user calls (``benchmarks/stale.py``).
 3. Run latency: the offboarding DAG versus a no-op DAG of the same graph, and trigger to Slack on
    ``airflow standalone`` (``benchmarks/offboarding.py``).
 4. Parse time of each DAG file beyond importing Airflow and the providers (``benchmarks/parse.py``).
+5. A stale-user report over an AWS Organization of 1, 10 and 50 accounts (``benchmarks/organization.py``).
 
 Everything runs in a temporary directory (Airflow homes, SQLite, logs) that is removed at the end; only
 BENCHMARKS.md, the plot and ``benchmarks/results.json`` (the raw numbers) are written to the repository.
@@ -21,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import offboarding, parse, report, stale
+from benchmarks import offboarding, organization, parse, report, stale
 from benchmarks.common import ROOT, machine, versions
 
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -46,6 +48,7 @@ def measure() -> dict:
             ("stale", "2. Finding stale users", lambda: stale.run(str(home / "stale"), log)),
             ("offboarding", "1 and 3. Offboarding: calls and latency", lambda: offboarding.run(home, log)),
             ("standalone", "3. Trigger to Slack on airflow standalone", lambda: _standalone(home)),
+            ("organization", "5. Report over an organization", lambda: organization.run(str(home / "org"), log)),
         )
         for key, title, step in steps:
             step_started = time.perf_counter()
@@ -64,14 +67,16 @@ def _standalone(home: Path) -> dict:
 
 
 def headlines(results: dict) -> list[str]:
-    everything = results["offboarding"]["shapes"]["everything"]
+    reference = results["offboarding"]["latency_shape"]
+    calls = results["offboarding"]["shapes"][reference]
+    plain, ours = calls["plain"]["calls"], calls["ours"]["calls"]
     largest = list(results["stale"]["sizes"])[-1]
     big = results["stale"]["sizes"][largest]
     latency = results["offboarding"]["latency"]
     standalone = results["standalone"]
     lines = [
-        f"offboarding 'everything': {everything['measured']} calls (minimum {everything['minimum']}, "
-        f"safety reads {everything['safety']})",
+        f"offboarding '{reference}': plain boto3 script {plain} calls, ours {ours} (+{ours - plain}, "
+        f"{ours / plain:.2f}x)",
         f"stale users at {int(largest):,}: ours {big['report']['calls_first']} calls in "
         f"{big['report']['seconds']['median']:.2f} s; per-user {big['per_user']['calls_first']:,} calls in "
         f"{big['per_user']['seconds']['median']:.0f} s",
@@ -82,6 +87,8 @@ def headlines(results: dict) -> list[str]:
         lines.append(f"trigger to Slack (standalone): {standalone['seconds']['median']:.1f} s median")
     for name, row in results["parse"]["files"].items():
         lines.append(f"parse {name}: {row['parse']['median'] * 1000:.0f} ms")
+    if "organization" in results:
+        lines.append(organization.headline(results))
     lines.append(f"total: {results['total_seconds'] / 60:.1f} min")
     return lines
 

@@ -11,28 +11,36 @@
 Each (approach, size) runs in a subprocess of its own (``python -m benchmarks.stale APPROACH URL REPS``). It
 first runs the approach once on an empty account of the same server (imports, clients, code paths warmed up),
 then times each repetition of the finding step alone, and reports how much its peak RSS grew during the first
-one. Calls (IAM and STS) are counted at the HTTP level from the sandbox server's call log.
+one. Calls (IAM and STS) are counted at the HTTP level from the sandbox server's call log, in all and by action.
+
+After both approaches, the account itself is described from its credential report (how many users have a
+password, keys, credentials never used; how old they are), so that the report says what was measured from data.
 """
 
 from __future__ import annotations
 
+import csv
 import gc
 import hashlib
+import inspect
+import io
 import json
 import resource
 import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from datetime import UTC, datetime
 
-from benchmarks.common import ROOT, moto_server, subprocess_env, summary
+from benchmarks.common import ROOT, Moto, moto_server, subprocess_env, summary
 
 SIZES = (100, 1000, 10000)
 #: Repetitions of the timing per size; the per-user approach at 10,000 users takes about 2 minutes per repetition.
 REPETITIONS = {"report": {100: 3, 1000: 3, 10000: 3}, "per_user": {100: 3, 1000: 3, 10000: 1}}
 MAX_IDLE_DAYS = 90
 WITH_KEYS = 1
+PER_USER_PAGE_SIZE = 1000  # ListUsers' largest page
 APPROACHES = ("report", "per_user")
 AWS_CONN_ID, WARM_UP_CONN_ID = "aws_default", "aws_warm_up"
 
@@ -51,7 +59,7 @@ def _utc(value: datetime) -> datetime:
 
 def find_per_user(iam, now: datetime) -> list[str]:
     stale = []
-    for page in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 1000}):
+    for page in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": PER_USER_PAGE_SIZE}):
         for user in page["Users"]:
             name = user["UserName"]
             activity = [_utc(user["CreateDate"])]
@@ -89,7 +97,7 @@ def worker(approach: str, url: str, repetitions: int) -> dict:
             return find_per_user(clients[conn_id], now)
 
     find(WARM_UP_CONN_ID, datetime.now(UTC))
-    seconds, calls, rss_growth_mib, stale = [], [], None, []
+    seconds, calls, by_action, rss_growth_mib, stale = [], [], [], None, []
     for _ in range(repetitions):
         _calls(url, "DELETE")
         gc.collect()  # earlier runs' clients are cyclic garbage: else the first timed run's peak counts them too
@@ -99,13 +107,55 @@ def worker(approach: str, url: str, repetitions: int) -> dict:
         seconds.append(time.perf_counter() - started)
         if rss_growth_mib is None:
             rss_growth_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-        calls.append(sum(1 for call in _calls(url) if call["service"] in ("iam", "sts")))
+        actions = [call["action"] for call in _calls(url) if call["service"] in ("iam", "sts")]
+        calls.append(len(actions))
+        by_action.append(dict(Counter(actions).most_common()))
     return {
         "seconds": seconds,
         "calls": calls,
+        "by_action": by_action,
         "rss_growth_mib": rss_growth_mib,
         "stale_users": len(stale),
         "stale_digest": hashlib.sha256("\n".join(sorted(stale)).encode()).hexdigest()[:12],
+        "dag_poll_seconds": _dag_poll_seconds() if approach == "report" else None,
+    }
+
+
+def _dag_poll_seconds() -> float:
+    """How long the reconciliation DAG waits between GenerateCredentialReport calls (it keeps the default)."""
+    from iam_lifecycle.reconciliation import find_in_account
+
+    return inspect.signature(find_in_account).parameters["poll_seconds"].default
+
+
+NEVER = ("N/A", "no_information", "not_supported", "")
+
+
+def describe_account(moto: Moto, now: datetime) -> dict:
+    """What the account holds, from its credential report (read after the measurements: its calls are not counted)."""
+    iam = moto.client()
+    while iam.generate_credential_report()["State"] != "COMPLETE":
+        time.sleep(0.1)
+    rows = list(csv.DictReader(io.StringIO(iam.get_credential_report()["Content"].decode())))
+    rows = [row for row in rows if row["user"] != "<root_account>"]
+
+    def days_ago(stamp: str) -> int:
+        return (now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).days
+
+    used = [
+        [row[column] for column in ("password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date")]
+        for row in rows
+    ]
+    used_days = [days_ago(stamp) for stamps in used for stamp in stamps if stamp not in NEVER]
+    created_days = [days_ago(row["user_creation_time"]) for row in rows]
+    keys = Counter(sum(row[f"access_key_{i}_active"] == "true" for i in (1, 2)) for row in rows)
+    return {
+        "users": len(rows),
+        "with_password": sum(row["password_enabled"] == "true" for row in rows),
+        "access_keys_per_user": {str(count): users for count, users in sorted(keys.items())},
+        "never_used": sum(all(stamp in NEVER for stamp in stamps) for stamps in used),
+        "created_days_ago": {"min": min(created_days), "max": max(created_days)},
+        "last_used_days_ago": {"min": min(used_days), "max": max(used_days)} if used_days else None,
     }
 
 
@@ -139,7 +189,12 @@ def _run_worker(approach: str, url: str, repetitions: int, home: str) -> dict:
 
 def run(home: str, log=print) -> dict:
     """Both approaches at each size, side by side on one fresh server per size."""
-    results: dict = {"max_idle_days": MAX_IDLE_DAYS, "access_keys_per_user": WITH_KEYS, "sizes": {}}
+    results: dict = {
+        "max_idle_days": MAX_IDLE_DAYS,
+        "access_keys_per_user": WITH_KEYS,
+        "per_user_page_size": PER_USER_PAGE_SIZE,
+        "sizes": {},
+    }
     for size in SIZES:
         with moto_server() as moto:
             moto.bulk_users(size, with_keys=WITH_KEYS)
@@ -151,6 +206,7 @@ def run(home: str, log=print) -> dict:
                 measured[approach] = {
                     "calls_first": raw["calls"][0],
                     "calls": raw["calls"],
+                    "by_action": raw["by_action"],
                     "seconds": summary(raw["seconds"]),
                     "rss_growth_mib": raw["rss_growth_mib"],
                     "stale_users": raw["stale_users"],
@@ -160,7 +216,10 @@ def run(home: str, log=print) -> dict:
                     f"         {raw['calls'][0]} calls, {summary(raw['seconds'])['median']:.2f} s median, "
                     f"RSS +{raw['rss_growth_mib']:.1f} MiB, {raw['stale_users']} stale"
                 )
+                if raw["dag_poll_seconds"] is not None:
+                    results["dag_poll_seconds"] = raw["dag_poll_seconds"]
             measured["same_stale_users"] = measured["report"]["stale_digest"] == measured["per_user"]["stale_digest"]
+            measured["account"] = describe_account(moto, datetime.now(UTC))
             results["sizes"][size] = measured
     return results
 

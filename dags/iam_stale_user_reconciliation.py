@@ -1,18 +1,22 @@
 """
 ### Reconcile stale IAM users
 
-Daily: in each account of `aws_conn_ids`, find the IAM users nobody has used for `max_idle_days` days or more,
-report them, and, in mode `disable` or `delete`, act on the stalest `max_users` of them.
+Daily: in each account of `aws_conn_ids`, or each account of an AWS Organization (`organization_conn_id`), find
+the IAM users nobody has used for `max_idle_days` days or more, report them, and, in mode `disable` or `delete`,
+act on the stalest `max_users` of them.
 
 A user is **stale** when it was created at least `max_idle_days` days ago and neither its console password nor
 any of its access keys was used within them (the account's credential report; up to 4 hours old).
 
-1. **list_connections**, **find_stale_users** (one mapped task per AWS connection) — the credential report, one
-   paged user listing with tags and STS GetCallerIdentity: the same few calls for 100 or 2,000 users, none per
-   user. Users protected by the Variable `iam_lifecycle_protected_users`, tagged `lifecycle:protected=true`, or
-   the DAG's own identity are exempt: listed with the reason, never acted on. A connection that cannot be read
-   (missing, reaching another account than its extra's `account_id`, AccessDenied…) is reported with its error
-   and the other accounts carry on.
+1. **list_accounts** — one per connection of `aws_conn_ids`; or, with `organization_conn_id`, the organization's
+   ACTIVE accounts (under `organizational_unit_ids` if given) minus `exclude_account_ids`, each read through its
+   role `member_role_name`, assumed with the organization connection's credentials.
+   **find_stale_users** (one mapped task per account, labelled with its connection or its id and name, at most
+   16 at once) — the credential report, one paged user listing with tags and STS GetCallerIdentity: the same few
+   calls for 100 or 2,000 users, none per user. Users protected by the Variable `iam_lifecycle_protected_users`,
+   tagged `lifecycle:protected=true`, or the DAG's own identity are exempt: listed with the reason, never acted
+   on. An account that cannot be read (a missing connection, a role that cannot be assumed, another account
+   than expected, AccessDenied…) is reported with its error and the other accounts carry on.
 2. **plan_reconciliation** — in mode `disable` or `delete`, at most `max_users` users over all accounts, stalest
    first; the others are reported, not touched.
 3. **write_reports** — the full report as JSON, per account, at `<snapshot root>/reports/<account>/<time>.json`.
@@ -22,35 +26,33 @@ any of its access keys was used within them (the account's credential report; up
 5. Mode `delete`: **offboard_stale_user** triggers `iam_user_offboarding` once per user (its own run, snapshot,
    protection checks and Slack message) and waits for it; an offboarding that fails fails this run.
 6. **notify_slack** — per account the counts, the stale and exempt users and the report file; what was done.
-7. **fail_on_account_errors** — fails the run, once Slack has been told, when a connection could not be read.
+7. **fail_on_account_errors** — fails the run, once Slack has been told, when an account could not be read.
 
 Mode `report` (the default) changes nothing. Trigger with `{"mode": "disable", "max_users": 5}`.
 """
 
 from __future__ import annotations
 
-import datetime
-
 import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
-from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import offboarding, protection, reconciliation, snapshots
-from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
+from iam_lifecycle import disabling, protection, reconciliation, reports, targets
+from iam_lifecycle.defaults import (
+    START_DATE,
+    default_args,
+    document_tasks,
+    exclude_account_ids_param,
+    member_role_name_param,
+    organization_conn_id_param,
+    organizational_unit_ids_param,
+)
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import IamHook, user_as_data
 from iam_lifecycle.notifications import reconciliation_message
 from iam_lifecycle.operators.offboarding import DeactivateAccessKeysOperator, DeleteLoginProfileOperator
 from iam_lifecycle.operators.users import TagUserOperator
-
-
-def _protected_patterns() -> list[str]:
-    try:
-        return protection.protected_patterns()
-    except ValueError as error:
-        raise AirflowFailException(f"{error}; nothing was changed.") from None
+from iam_lifecycle.triggers import trigger_offboardings
 
 
 @dag(
@@ -92,140 +94,101 @@ def _protected_patterns() -> list[str]:
             items={"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"},
             minItems=1,
             title="AWS connections",
-            description="One Airflow connection per AWS account to reconcile.",
+            description="One Airflow connection per AWS account to reconcile (or use the organization below).",
         ),
+        "organization_conn_id": organization_conn_id_param(
+            None,
+            "Optional: an AWS connection into the organization's management (or delegated administrator) account. "
+            "Its ACTIVE accounts are reconciled instead of aws_conn_ids (give one or the other), each through the "
+            "member role below.",
+        ),
+        "member_role_name": member_role_name_param(),
+        "exclude_account_ids": exclude_account_ids_param(),
+        "organizational_unit_ids": organizational_unit_ids_param(),
     },
 )
 def iam_stale_user_reconciliation():
     @task
-    def list_connections(params: dict) -> list[str]:
-        """The AWS connections to scan, each once."""
-        return list(dict.fromkeys(params["aws_conn_ids"]))
+    def list_accounts(params: dict) -> list[dict]:
+        """The accounts to scan: one per AWS connection, or the organization's (see `iam_lifecycle.targets`)."""
+        return targets.list_targets(params)
 
-    @task(map_index_template="{{ aws_conn_id }}")
-    def find_stale_users(aws_conn_id: str, params: dict) -> dict:
+    @task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=targets.MAX_ACCOUNTS_AT_ONCE)
+    def find_stale_users(target: dict, params: dict) -> dict:
         """One account's stale users, the exempt ones apart; no IAM call per user. An account that cannot be read
         is returned with its error, so the others are still reported."""
         context = get_current_context()
-        context["aws_conn_id"] = aws_conn_id  # labels the mapped task in the UI
+        context["account_label"] = targets.target_label(target)  # labels the mapped task in the UI
         now = context["dag_run"].run_after
-        return reconciliation.find_in_account(aws_conn_id, now, params["max_idle_days"], _protected_patterns())
+        return reconciliation.find_in_account(
+            target, now, params["max_idle_days"], protection.protected_patterns(), run_id=context["run_id"]
+        )
 
     @task
     def plan_reconciliation(findings: list[dict], params: dict, run_id: str) -> dict:
-        """Who this run acts on (see ``reconciliation.plan_reconciliation``)."""
+        """Who this run acts on: at most `max_users` over all accounts, stalest first."""
         try:
             return reconciliation.plan_reconciliation(list(findings), params["mode"], params["max_users"], run_id)
         except ValueError as error:
-            raise AirflowFailException(f"{error}; nothing was changed.") from None
+            raise nothing_changed(str(error)) from None
+
+    @task
+    def write_reports(plan: dict, params: dict) -> dict[str, str]:
+        """The full report of each account as JSON beside the snapshots; account id -> URI."""
+        context = get_current_context()
+        return reports.write_reports(
+            plan, run_id=context["run_id"], now=context["dag_run"].run_after, max_idle_days=params["max_idle_days"]
+        )
 
     @task
     def users_to_disable(plan: dict) -> list[dict]:
         """The users to disable, each with its account's connection (empty unless mode is disable)."""
         return plan["disable"]
 
+    @task(map_index_template="{{ user_label }}")
+    def snapshot_stale_user(target: dict, run_id: str) -> dict:
+        """Check the user again (exists, not protected now) and write its snapshot; what disabling it needs."""
+        get_current_context()["user_label"] = f"{target['user_name']} ({target['account']})"
+        return disabling.prepare_disabling(target, run_id)
+
     @task
     def users_to_delete(plan: dict) -> list[dict]:
         """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete)."""
         return plan["delete"]
-
-    @task
-    def write_reports(plan: dict, params: dict) -> dict[str, str]:
-        """The full report of each account as JSON beside the snapshots; account id -> URI."""
-        context = get_current_context()
-        root = snapshots.storage_root()
-        generated_at = datetime.datetime.now(datetime.UTC)
-        uris = {}
-        for finding in plan["accounts"]:
-            report = reconciliation.account_report(
-                plan,
-                finding,
-                run_id=context["run_id"],
-                now=context["dag_run"].run_after,
-                max_idle_days=params["max_idle_days"],
-                generated_at=generated_at,
-            )
-            uris[finding["account"]] = reconciliation.write_report(report, root)
-        return uris
-
-    @task(map_index_template="{{ user_label }}")
-    def snapshot_stale_user(target: dict) -> dict:
-        """Re-check the user is not protected now and write its snapshot; what disabling it needs."""
-        context = get_current_context()
-        context["user_label"] = f"{target['user_name']} ({target['account']})"
-        hook = IamHook(aws_conn_id=target["aws_conn_id"])
-        user = hook.get_user(target["user_name"])
-        if user is None:
-            raise nothing_changed(f"IAM user {target['user_name']} no longer exists")
-        user = user_as_data(user)
-        if reason := protection.protection_reason(user, target["caller_arn"], protection.protected_patterns()):
-            raise nothing_changed(reason)
-        holdings = offboarding.list_holdings(hook, target["user_name"])
-        uri = snapshots.write_user_snapshot(
-            hook,
-            user,
-            holdings,
-            caller_arn=target["caller_arn"],
-            run_id=context["run_id"],
-            reason=f"{target['reason']}: disabled",
-        )
-        active_keys = offboarding.active_access_keys(holdings)
-        return {**target, "snapshot_uri": uri, "active_access_keys": active_keys}
 
     @task(trigger_rule="none_failed")
     def compose_message(plan: dict, report_uris: dict, params: dict, run_id: str) -> str:
         """The Slack text: per account the counts, stale and exempt users, the report file, what was done."""
         return reconciliation_message(plan, report_uris, run_id, params["max_idle_days"])
 
-    findings = find_stale_users.expand(aws_conn_id=list_connections())
-    plan = plan_reconciliation(findings)
-    report_uris = write_reports(plan)
-
-    # disable: every snapshot is written before the first change (the mapped tasks below wait for all of them).
-    disabling = snapshot_stale_user.expand(target=users_to_disable(plan))
-    report_uris >> disabling
-    deactivated = DeactivateAccessKeysOperator.partial(
-        task_id="deactivate_access_keys", map_index_template="{{ task.user_name }}"
-    ).expand_kwargs(disabling.map(reconciliation.access_keys_kwargs))
-    login_deleted = DeleteLoginProfileOperator.partial(
-        task_id="delete_login_profile", map_index_template="{{ task.user_name }}"
-    ).expand_kwargs(disabling.map(reconciliation.user_kwargs))
-    tagged = TagUserOperator.partial(
-        task_id="tag_disabled",
-        tags={reconciliation.DISABLED_AT_TAG: "{{ dag_run.run_after | ds }}"},
-        map_index_template="{{ task.user_name }}",
-    ).expand_kwargs(disabling.map(reconciliation.user_kwargs))
-    [deactivated, login_deleted] >> tagged
-
-    # delete: the offboarding DAG, one run per user, so each has its own snapshot, checks and Slack message.
-    offboarded = TriggerDagRunOperator.partial(
-        task_id="offboard_stale_user",
-        trigger_dag_id=reconciliation.OFFBOARDING_DAG_ID,
-        logical_date=None,
-        wait_for_completion=True,
-        poke_interval=10,
-        deferrable=False,
-        max_active_tis_per_dag=4,
-        map_index_template="{{ task.conf['user_name'] }}",
-        # The offboarding's own tasks already retried; triggering it again would offboard the user twice.
-        retry_policy=ExceptionRetryPolicy(
-            rules=[
-                RetryRule(
-                    exception="airflow.sdk.exceptions.AirflowException",
-                    match_subclasses=False,
-                    action=RetryAction.FAIL,
-                    reason="the triggered iam_user_offboarding run failed",
-                )
-            ]
-        ),
-    ).expand(conf=users_to_delete(plan))
-    report_uris >> offboarded
-
     @task
     def fail_on_account_errors(plan: dict) -> None:
         """Fail the run when an account could not be read: the others were reported, and Slack was told."""
         if reason := reconciliation.account_errors_reason(plan):
             raise AirflowFailException(reason)
+
+    plan = plan_reconciliation(find_stale_users.expand(target=list_accounts()))
+    report_uris = write_reports(plan)
+
+    # disable: every snapshot is written before the first change (the mapped tasks below wait for all of them).
+    disabled = snapshot_stale_user.expand(target=users_to_disable(plan))
+    report_uris >> disabled
+    deactivated = DeactivateAccessKeysOperator.partial(
+        task_id="deactivate_access_keys", map_index_template="{{ task.user_name }}"
+    ).expand_kwargs(disabled.map(disabling.access_keys_kwargs))
+    login_deleted = DeleteLoginProfileOperator.partial(
+        task_id="delete_login_profile", map_index_template="{{ task.user_name }}"
+    ).expand_kwargs(disabled.map(disabling.user_kwargs))
+    tagged = TagUserOperator.partial(
+        task_id="tag_disabled",
+        tags={reconciliation.DISABLED_AT_TAG: "{{ dag_run.run_after | ds }}"},
+        map_index_template="{{ task.user_name }}",
+    ).expand_kwargs(disabled.map(disabling.user_kwargs))
+    [deactivated, login_deleted] >> tagged
+
+    # delete: the offboarding DAG, one run per user, so each has its own snapshot, checks and Slack message.
+    offboarded = trigger_offboardings("offboard_stale_user", users_to_delete(plan))
+    report_uris >> offboarded
 
     message = compose_message(plan, report_uris)
     [tagged, offboarded] >> message

@@ -23,7 +23,10 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
 9. **notify_slack** — "IAM user NAME deleted by CALLER ARN", what was removed and the snapshot(s). Any task
    failing for good posts its own alert instead, with what the user still holds once changes have begun.
 
-Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`.
+Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`. With `account_id` (and
+`member_role_name`, default `IamLifecycleRole`), every AWS call of the run acts in that member account of an AWS
+Organization, through its role assumed with the credentials of `aws_conn_id`; `iam_user_offboarding_organization`
+triggers such runs.
 """
 
 from __future__ import annotations
@@ -32,7 +35,14 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
 from iam_lifecycle.alerts import alert_offboarding_failure
-from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args, document_tasks
+from iam_lifecycle.defaults import (
+    START_DATE,
+    account_id_param,
+    aws_conn_id_param,
+    default_args,
+    document_tasks,
+    member_role_name_param,
+)
 from iam_lifecycle.notifications import dry_run_message, offboarding_message
 from iam_lifecycle.operators.offboarding import (
     DeactivateAccessKeysOperator,
@@ -73,8 +83,13 @@ REMOVAL_TASKS = {
     catchup=False,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "offboarding"],
-    # Every AWS operator acts in the account of the connection the run was given.
-    default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}", on_failure_callback=alert_offboarding_failure),
+    # Every AWS operator acts in the account of the connection the run was given, or in its member account.
+    default_args=default_args(
+        aws_conn_id="{{ params.aws_conn_id }}",
+        account_id="{{ params.account_id or '' }}",  # null would render as "None"
+        member_role_name="{{ params.member_role_name or '' }}",
+        on_failure_callback=alert_offboarding_failure,
+    ),
     params={
         "user_name": Param(
             type="string",
@@ -95,7 +110,12 @@ REMOVAL_TASKS = {
             title="Dry run",
             description="List what would be removed and post it to Slack, changing nothing.",
         ),
-        "aws_conn_id": aws_conn_id_param("Airflow connection of the AWS account the user is in."),
+        "aws_conn_id": aws_conn_id_param(
+            "Airflow connection of the AWS account the user is in; with an account id below, the connection whose "
+            "credentials assume the member role (the organization's)."
+        ),
+        "account_id": account_id_param(),
+        "member_role_name": member_role_name_param(),
     },
 )
 def iam_user_offboarding():

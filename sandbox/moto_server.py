@@ -2,9 +2,10 @@
 
 Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serves, on the same port:
 
-* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params", "key"}]`` (``key``
-  is the caller's access key id; for REST calls such as S3's, ``action`` is the method and path and ``params``
-  is empty); ``DELETE`` clears.
+* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params", "key", "account"}]``
+  (``key`` is the caller's access key id, ``account`` the account the call acts in: a 12-digit key's, an assumed
+  role's, else moto's default; for REST calls such as S3's, ``action`` is the method and path and ``params`` is
+  empty); ``DELETE`` clears.
 * ``POST /_sandbox/faults`` — ``{"throttle_fraction": 0.3, "seed": 1, "fail": {"DeleteUser":
   ["EntityTemporarilyUnmodifiable", 2], "DetachUserPolicy": ["AccessDenied", 99, 6]}}``: answer a seeded fraction
   of IAM calls with ``Throttling``, and N calls of an action with the given error (after letting the first K
@@ -18,6 +19,11 @@ Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serv
   * ``"before": {"DeleteUser": {"skip": K, "requests": [{"Action": "CreateUser", "UserName": "alice"}, ...]}}``
     — once, just before call K+1 of the action is applied, the listed IAM requests (query-protocol parameters)
     are applied in the caller's account, as another actor's changes would be: a user recreated, a key added.
+
+  * ``"deny_assume_role": ["444444444444", ...]`` — STS AssumeRole of any role in those accounts is answered
+    ``AccessDenied``, as AWS answers when the role does not exist or its trust policy does not trust the caller
+    (moto itself checks neither): an organization's member account that cannot be reached. Counted as
+    ``AssumeRole:AccessDenied``, not recorded as a call.
 
   Lost responses count as ``action:lost`` in what ``GET`` returns; the applied calls are recorded.
 * ``POST /_sandbox/users/<name>/dates`` — ``{"account": "123456789012", "create_date": iso, "password_last_used":
@@ -65,6 +71,7 @@ ERROR_STATUS = {
 }
 USER_DATES_PATH = re.compile(r"^/_sandbox/users/(?P<name>[^/]+)/dates$")
 ACCOUNT_ACCESS_KEY = re.compile(r"Credential=(?P<account>\d{12})/")
+ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/")
 
 
 def _naive_utc(value: str | None) -> datetime | None:
@@ -121,6 +128,23 @@ def _error_xml(code: str) -> str:
         f"<Code>{code}</Code><Message>Injected {code}</Message></Error>"
         "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
     )
+
+
+def _assume_role_denied_xml(role_arn: str) -> str:
+    return (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        "<Code>AccessDenied</Code><Message>Injected: not authorized to perform: sts:AssumeRole on resource: "
+        f"{role_arn}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+    )
+
+
+def _account_of_key(access_key_id: str) -> str:
+    """The account moto answers a call signed with this key in: a 12-digit key's, an assumed role's, or the default."""
+    if re.fullmatch(r"\d{12}", access_key_id):
+        return access_key_id
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key_id)
 
 
 class SandboxMiddleware:
@@ -192,6 +216,11 @@ class SandboxMiddleware:
         action = params.pop("Action", None) or request.args.get("Action")
         lost = False
         if action:
+            if action == "AssumeRole" and self._assume_role_denied(params.get("RoleArn", "")):
+                with self.lock:
+                    self.injected["AssumeRole:AccessDenied"] += 1
+                response = Response(_assume_role_denied_xml(params["RoleArn"]), status=403, mimetype="text/xml")
+                return response(environ, start_response)
             if error := self._injected_error(service, action):
                 response = Response(_error_xml(error), status=ERROR_STATUS.get(error, 400), mimetype="text/xml")
                 return response(environ, start_response)
@@ -203,8 +232,9 @@ class SandboxMiddleware:
             action, params = target.rsplit(".", 1)[-1], json.loads(body or b"{}")
         else:  # a REST call (S3): record the method and path
             action, params = f"{request.method} {request.path}", {}
+        account = _account_of_key(key)
         with self.lock:
-            self.calls.append({"service": service, "action": action, "params": params, "key": key})
+            self.calls.append({"service": service, "action": action, "params": params, "key": key, "account": account})
         if request.headers.get("X-Amz-Target"):
             return self._json_access_denied(Response.from_app(self.app, environ))(environ, start_response)
         if lost:
@@ -213,6 +243,12 @@ class SandboxMiddleware:
                 self.injected[f"{action}:lost"] += 1
             return Response(_error_xml("ServiceFailure"), status=500, mimetype="text/xml")(environ, start_response)
         return self.app(environ, start_response)
+
+    def _assume_role_denied(self, role_arn: str) -> bool:
+        with self.lock:
+            denied = self.faults.get("deny_assume_role", [])
+        match = ROLE_ACCOUNT.match(role_arn)
+        return bool(match) and match["account"] in denied
 
     def _take(self, table: dict, action: str) -> bool:
         """Whether this call of ``action`` is one of the ``[N, K]`` entry's N (after skipping K); counts it."""

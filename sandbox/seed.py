@@ -25,6 +25,7 @@ EVERYTHING = {
     "service_specific_credentials": 1,
 }
 NOTHING = {kind: 0 for kind in EVERYTHING} | {"login_profile": False}
+ONE_OF_EACH = {kind: 1 for kind in EVERYTHING} | {"login_profile": True}
 
 PASSWORD = "Sandbox-Passw0rd!"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,17 +26,19 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from sandbox import strict_moto  # noqa: E402
+from tests import helpers  # noqa: E402
+from tests.helpers import set_connection  # noqa: E402
 
 # Hold every test to AWS's DeleteUser rule and give moto service-specific credentials.
 strict_moto.apply()
 
-pytest_plugins = ["tests.fixtures.e2e"]
+pytest_plugins = ["tests.fixtures.e2e", "tests.fixtures.standalone"]
 
 
 @pytest.fixture
 def aws(monkeypatch):
     """An in-process moto account; the ``aws_default`` connection points at it (no endpoint: moto intercepts)."""
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", '{"conn_type": "aws", "extra": {"region_name": "us-east-1"}}')
+    set_connection(monkeypatch, "aws_default", "aws", extra={"region_name": "us-east-1"})
     with mock_aws():
         yield
 
@@ -44,6 +47,12 @@ def aws(monkeypatch):
 def iam(aws):
     """A plain boto3 IAM client on the moto account, for arranging and checking state."""
     return boto3.client("iam", region_name="us-east-1")
+
+
+@pytest.fixture
+def make_user(iam):
+    """A back-dated user in the in-process moto account (see :func:`tests.helpers.make_user`)."""
+    return partial(helpers.make_user, iam, helpers.set_dates_in_process)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
 from iam_lifecycle import offboarding
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.hooks import IamHook, account_hook
 from iam_lifecycle.notifications import failure_message, still_holds_message
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def alert_offboarding_failure(context: Any) -> None:
     if FIRST_CHANGE_TASK in task.get_flat_relative_ids(upstream=True):
         params = context["params"]
         try:
-            hook = IamHook(aws_conn_id=params["aws_conn_id"])
+            hook = account_hook(IamHook, params, context["run_id"])
             user_name = params["user_name"]
             holdings = offboarding.list_holdings(hook, user_name) if hook.get_user(user_name) else None
             text += "\n" + still_holds_message(user_name, holdings)

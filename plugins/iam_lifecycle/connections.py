@@ -36,8 +36,10 @@ def aws_connection(aws_conn_id: str) -> Connection:
 class AccountMismatchError(AirflowFailException):
     """A connection's credentials act in another account than its extra's ``account_id`` (fails without retries)."""
 
-    def __init__(self, aws_conn_id: str, account: str, expected: str) -> None:
-        reason = f"AWS connection {aws_conn_id} reaches account {account}, but its extra says account_id {expected}"
+    def __init__(self, aws_conn_id: str, account: str, expected: str, reason: str | None = None) -> None:
+        reason = reason or (
+            f"AWS connection {aws_conn_id} reaches account {account}, but its extra says account_id {expected}"
+        )
         super().__init__(*nothing_changed(reason).args)
         #: The account the credentials act in (STS's answer), for callers that report it.
         self.account = account
@@ -56,3 +58,17 @@ def check_account(aws_conn_id: str, extra: dict[str, Any], account: str) -> None
     expected = f"{expected:012d}" if isinstance(expected, int) else str(expected).strip()
     if expected != account:
         raise AccountMismatchError(aws_conn_id, account, expected)
+
+
+def check_member_account(aws_conn_id: str | None, role_arn: str, account_id: str, account: str) -> None:
+    """
+    Fail when the member role ``role_arn``, assumed with ``aws_conn_id``, acts in ``account`` (STS
+    GetCallerIdentity's) rather than in ``account_id``, the member account it was assumed for.
+
+    :raises AccountMismatchError: another account.
+    """
+    if account != account_id:
+        reason = (
+            f"role {role_arn} assumed with AWS connection {aws_conn_id} acts in account {account}, not {account_id}"
+        )
+        raise AccountMismatchError(str(aws_conn_id), account, account_id, reason)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from iam_lifecycle.targets import target_label
+
 #: How each kind of removed thing is named in a message, singular and plural.
 KIND_NAMES = {
     "managed_policies": ("managed policy", "managed policies"),
@@ -152,6 +154,13 @@ def _capped(lines: list[str], limit: int, more: str) -> list[str]:
     return lines[:limit] + ([f"…and {len(lines) - limit} more{more}"] if len(lines) > limit else [])
 
 
+def _read_through(finding: Mapping[str, Any]) -> str:
+    """How a message says how an account was read: its connection, or its name and the member role assumed."""
+    if finding.get("account_id"):
+        return f"{finding.get('account_name') or 'unnamed'}, role {finding['member_role_name']}"
+    return finding["aws_conn_id"]
+
+
 def reconciliation_message(
     plan: Mapping[str, Any], report_uris: Mapping[str, str], run_id: str, max_idle_days: int, limit: int = 50
 ) -> str:
@@ -168,7 +177,7 @@ def reconciliation_message(
     for finding in plan["accounts"]:
         stale, exempt = finding["stale"], finding["exempt"]
         lines.append(
-            f"Account {finding['account']} ({finding['aws_conn_id']}): "
+            f"Account {finding['account']} ({_read_through(finding)}): "
             f"{_counted(finding['users_scanned'], 'user')} scanned, {len(stale)} stale, {len(exempt)} exempt"
         )
         lines += _capped([_stale_user_line(entry) for entry in stale], limit, "")
@@ -179,7 +188,7 @@ def reconciliation_message(
         lines.append(f"Report: {report_uris[finding['account']]}")
     for failed in plan["failed"]:
         account = failed["account"] or "unknown"
-        lines.append(f"Account {account} ({failed['aws_conn_id']}) could not be scanned: {failed['error']}")
+        lines.append(f"Account {account} ({_read_through(failed)}) could not be scanned: {failed['error']}")
     acted = ", ".join(f"{c['user_name']} ({c['account']})" for c in plan["selected"])
     if mode == "report":
         lines.append("Report only: nothing was changed.")
@@ -195,4 +204,41 @@ def reconciliation_message(
     if plan["over_cap"]:
         over_cap = _counted(len(plan["over_cap"]), "stale user")
         lines.append(f"Not touched, over the cap (max_users={plan['max_users']}): {over_cap}.")
+    return "\n".join(lines)
+
+
+def _account_list(lookups: list[dict[str, Any]]) -> str:
+    return ", ".join(target_label(lookup) for lookup in lookups) or "none"
+
+
+def organization_offboarding_message(
+    params: Mapping[str, Any], run_id: str, plan: Mapping[str, Any], ended: list[dict[str, Any]]
+) -> str:
+    """
+    The summary of ``iam_user_offboarding_organization``: where the user was deleted (in a dry run: where its plan
+    was posted), where it was absent, and where the run failed: accounts where it could not be looked for, and
+    offboarding runs that did not succeed (each run's own Slack message and alerts say why).
+
+    :param plan: as ``iam_lifecycle.organization.plan_offboardings`` returns it.
+    :param ended: as ``iam_lifecycle.organization.outcomes`` returns it.
+    """
+    done = [e for e in ended if e["state"] == "success"]
+    not_done = [e for e in ended if e["state"] != "success"]
+    failed = len(not_done) + len(plan["failed"])
+    heading = "DRY RUN: offboarding" if params.get("dry_run") else "Offboarding"
+    lines = [
+        f"{heading} IAM user {params['user_name']} from organization {params['organization_conn_id']} "
+        f"(run {run_id}): found in {_counted(len(plan['present']), 'account')}, absent from "
+        f"{_counted(len(plan['absent']), 'account')}, failed in {_counted(failed, 'account')}",
+        f"{'Plan posted, nothing changed, in' if params.get('dry_run') else 'Deleted in'}: {_account_list(done)}",
+        f"Absent from: {_account_list(plan['absent'])}",
+    ]
+    lines += [
+        f"FAILED in {target_label(e)}: its iam_user_offboarding run {e['run_id']} ended {e['state']}" for e in not_done
+    ]
+    lines += [f"FAILED in {target_label(e)}: could not look for the user: {e['error']}" for e in plan["failed"]]
+    if params.get("exclude_account_ids"):
+        lines.append(f"Left out: {', '.join(params['exclude_account_ids'])}")
+    if params.get("reason"):
+        lines.append(f"Reason: {params['reason']}")
     return "\n".join(lines)

@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from iam_lifecycle import protection
+from iam_lifecycle.errors import nothing_more_changed
 from iam_lifecycle.hooks import IamHook, user_as_data
 
 log = logging.getLogger(__name__)
@@ -160,9 +160,17 @@ def remove_all(hook: IamHook, user_name: str, holdings: dict[str, Any]) -> None:
             remove_items(hook, user_name, kind, holdings[kind])
 
 
-def pinned_user(
-    hook: IamHook, user_name: str, user_id: str, caller_arn: str, patterns: list[str]
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Pin:
+    """What a run checked and must still hold when it acts: the user's ``UserId``, and protection (judged with the
+    run's caller ARN and the protected-users patterns)."""
+
+    user_id: str
+    caller_arn: str
+    patterns: list[str]
+
+
+def pinned_user(hook: IamHook, user_name: str, pin: Pin) -> dict[str, Any] | None:
     """
     The user again, as :func:`~iam_lifecycle.hooks.user_as_data` gives it, or None when it no longer exists.
 
@@ -172,30 +180,28 @@ def pinned_user(
     user = hook.get_user(user_name)
     if user is None:
         return None
-    if user["UserId"] != user_id:
-        raise AirflowFailException(
-            f"IAM user {user_name} is not the user this run checked (UserId {user_id}, now {user['UserId']}): "
-            "it was deleted and recreated during the run; nothing more was changed."
+    if user["UserId"] != pin.user_id:
+        raise nothing_more_changed(
+            f"IAM user {user_name} is not the user this run checked (UserId {pin.user_id}, now {user['UserId']}): "
+            "it was deleted and recreated during the run"
         )
     data = user_as_data(user)
-    if reason := protection.protection_reason(data, caller_arn, patterns):
-        raise AirflowFailException(f"{reason} now; nothing more was changed.")
+    if reason := protection.protection_reason(data, pin.caller_arn, pin.patterns):
+        raise nothing_more_changed(f"{reason} now")
     return data
 
 
 def delete_user(
     hook: IamHook,
     user_name: str,
-    user_id: str,
+    pin: Pin,
     *,
-    caller_arn: str,
-    patterns: list[str],
     record_leftovers: Callable[[dict[str, Any]], str],
     attempts: int = 4,
     backoff_seconds: float = 2.0,
 ) -> dict[str, Any]:
     """
-    Delete the user the run checked (``user_id``), after reading it again (:func:`pinned_user`).
+    Delete the user the run checked (``pin``), after reading it again (:func:`pinned_user`).
 
     A DeleteConflict means something is still attached: added since it was listed, or a removal IAM has not
     finished propagating. Each time, the user is read again, what is left is listed, recorded with
@@ -216,7 +222,7 @@ def delete_user(
     attempt = 1
     while True:
         try:
-            if pinned_user(hook, user_name, user_id, caller_arn, patterns) is None:
+            if pinned_user(hook, user_name, pin) is None:
                 log.info("IAM user %s was deleted by someone else before this run's DeleteUser", user_name)
                 return outcome | {"gone_before": True}
             hook.delete_user(user_name)
@@ -229,7 +235,7 @@ def delete_user(
         except hook.conn.exceptions.DeleteConflictException as conflict:
             if attempt == attempts:
                 raise
-            if not _remove_leftovers(hook, user_name, user_id, caller_arn, patterns, record_leftovers, outcome):
+            if not _remove_leftovers(hook, user_name, pin, record_leftovers, outcome):
                 return outcome | {"gone_before": True}
             log.warning("DeleteUser conflict (%s) on attempt %d of %d", conflict, attempt, attempts)
             time.sleep(backoff_seconds * attempt)
@@ -240,17 +246,11 @@ def delete_user(
 
 
 def _remove_leftovers(
-    hook: IamHook,
-    user_name: str,
-    user_id: str,
-    caller_arn: str,
-    patterns: list[str],
-    record_leftovers: Callable[[dict[str, Any]], str],
-    outcome: dict[str, Any],
+    hook: IamHook, user_name: str, pin: Pin, record_leftovers: Callable[[dict[str, Any]], str], outcome: dict
 ) -> bool:
     """After a DeleteConflict: re-read, list, record and remove what is left. False when the user is gone."""
     try:
-        if pinned_user(hook, user_name, user_id, caller_arn, patterns) is None:
+        if pinned_user(hook, user_name, pin) is None:
             return False
         leftovers = list_holdings(hook, user_name)
     except hook.conn.exceptions.NoSuchEntityException:

@@ -4,7 +4,7 @@ The flow (``iam_stale_user_reconciliation``): per account, :func:`find_in_accoun
 function here that calls AWS) and :func:`account_findings` splits the stale users
 (:func:`iam_lifecycle.staleness.stale_users`) into those that may be acted on and those that are exempt;
 :func:`plan_reconciliation` merges the accounts and picks at most ``max_users`` users, stalest first, for the
-run's mode; :func:`account_report` is the JSON document written per account under ``reports/``. An account that
+run's mode (:mod:`iam_lifecycle.reports` writes the report, :mod:`iam_lifecycle.disabling` disables). An account that
 cannot be read is a :func:`failed_finding`: reported with its error beside the others, and
 :func:`account_errors_reason` fails the run once Slack has been told. The rest is plain data in and out.
 """
@@ -12,62 +12,74 @@ cannot be read is a :func:`failed_finding`: reported with its error beside the o
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 from typing import Any
 
-from airflow.sdk import ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException
 from botocore.exceptions import ClientError
 
 from iam_lifecycle import protection, snapshots
 from iam_lifecycle.connections import AccountMismatchError
 from iam_lifecycle.credential_report import fetch_credential_report
-from iam_lifecycle.hooks import IamHook, StsHook
+from iam_lifecycle.hooks import IamHook, StsHook, account_hook
 from iam_lifecycle.staleness import ROOT_ACCOUNT, parse_credential_report, stale_users
+from iam_lifecycle.targets import connection_target, member_fields, target_label
 
 MODES = ("report", "disable", "delete")
 #: Set by the disable mode to the day it disabled the user; such a user is not disabled again.
 DISABLED_AT_TAG = "lifecycle:disabled-at"
-REPORT_VERSION = 1
-OFFBOARDING_DAG_ID = "iam_user_offboarding"
 
 log = logging.getLogger(__name__)
 
 
 def find_in_account(
-    aws_conn_id: str, now: datetime.datetime, max_idle_days: int, patterns: list[str], poll_seconds: float = 2.0
+    target: str | dict[str, Any],
+    now: datetime.datetime,
+    max_idle_days: int,
+    patterns: list[str],
+    poll_seconds: float = 2.0,
+    *,
+    run_id: str = "",
 ) -> dict[str, Any]:
     """
     Read one account and return its :func:`account_findings`, or, when it cannot be read, :func:`failed_finding`.
 
-    STS GetCallerIdentity comes first, so a missing connection or one reaching another account than its extra's
-    ``account_id`` makes no IAM call. Any failure (those, AccessDenied, a report that never completes…) is
-    returned rather than raised, so that the other accounts are still reported; the DAG fails at its end.
+    :param target: an AWS connection id, or a target of :mod:`iam_lifecycle.targets` (a member account of an
+        organization is read through its role, in an STS session named after ``run_id``).
+
+    STS GetCallerIdentity comes first, so a missing connection, a member role that cannot be assumed, or an
+    identity in another account than expected (the member account, or the connection extra's ``account_id``)
+    makes no IAM call. Any failure (those, AccessDenied, a report that never completes…) is returned rather than
+    raised, so that the other accounts are still reported; the DAG fails at its end.
 
     IAM cost, whatever the number of users: GenerateCredentialReport until complete and GetCredentialReport, one
-    GetAccountAuthorizationDetails page per 1000 users, and STS GetCallerIdentity; no call per user.
+    GetAccountAuthorizationDetails page per 1000 users, and STS GetCallerIdentity (plus AssumeRole for a member
+    account); no call per user.
     """
-    account = None
+    target = connection_target(target) if isinstance(target, str) else target
+    account = target.get("account_id")
     try:
-        caller_arn = StsHook(aws_conn_id=aws_conn_id).get_caller_arn()
+        caller_arn = account_hook(StsHook, target, run_id).get_caller_arn()
         account = snapshots.account_of(caller_arn)
-        hook = IamHook(aws_conn_id=aws_conn_id)
+        hook = account_hook(IamHook, target, run_id)
         rows = parse_credential_report(fetch_credential_report(hook, poll_seconds=poll_seconds))
         stale = stale_users(rows, now, max_idle_days)
         users = hook.list_users_with_details()
     except Exception as error:
-        log.exception("Could not scan the account of AWS connection %s", aws_conn_id)
+        log.exception("Could not scan the account of %s", target_label(target))
         if isinstance(error, AccountMismatchError):
             account = error.account
-        return failed_finding(aws_conn_id, account, error)
-    return account_findings(rows, stale, users, caller_arn, patterns, aws_conn_id=aws_conn_id)
+        return failed_finding(target["aws_conn_id"], account, error) | member_fields(target)
+    return account_findings(rows, stale, users, caller_arn, patterns, aws_conn_id=target["aws_conn_id"]) | (
+        member_fields(target)
+    )
 
 
 def failed_finding(aws_conn_id: str, account: str | None, error: BaseException) -> dict[str, Any]:
     """
     An account that could not be read: ``{"aws_conn_id", "account", "error"}``, ``account`` None unless STS
-    told it, ``error`` one line.
+    told it (or the account is an organization's), ``error`` one line. :func:`find_in_account` adds a member
+    account's ``account_id``, ``account_name`` and ``member_role_name``.
     """
     line = next(iter(str(error).strip().splitlines()), "")
     if not isinstance(error, AirflowException | ClientError):
@@ -147,9 +159,10 @@ def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: in
     :return: ``{"mode", "max_users", "accounts": [...], "failed": [...], "selected": [...], "over_cap": [...],
         "disable": [...], "delete": [...]}``. ``accounts`` holds the accounts read, ``failed`` the
         :func:`failed_finding` of those that could not be. ``selected`` and ``over_cap`` hold the candidates
-        (stale entries with ``account``, ``aws_conn_id``, ``caller_arn`` and ``reason``) acted on and left alone
-        because of the cap. ``disable`` is ``selected`` in disable mode (else empty); ``delete`` is, in delete
-        mode, the conf of each ``iam_user_offboarding`` run to trigger: ``{"user_name", "reason", "aws_conn_id"}``.
+        (stale entries with ``account``, ``aws_conn_id``, ``caller_arn``, ``reason`` and, in a member account of an
+        organization, ``account_id``, ``account_name`` and ``member_role_name``) acted on and left alone because
+        of the cap. ``disable`` is ``selected`` in disable mode (else empty); ``delete`` is, in delete mode, the
+        :func:`offboarding_conf` of each ``iam_user_offboarding`` run to trigger.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -175,6 +188,7 @@ def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: in
                         "aws_conn_id": finding["aws_conn_id"],
                         "caller_arn": finding["caller_arn"],
                         "reason": stale_reason(entry["idle_days"], run_id),
+                        **member_fields(finding),
                     }
                 )
     candidates.sort(key=lambda c: (-c["idle_days"], c["account"], c["user_name"]))
@@ -187,55 +201,19 @@ def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: in
         "selected": selected,
         "over_cap": over_cap,
         "disable": selected if mode == "disable" else [],
-        "delete": [
-            {"user_name": c["user_name"], "reason": c["reason"], "aws_conn_id": c["aws_conn_id"]} for c in selected
-        ]
-        if mode == "delete"
-        else [],
+        "delete": [offboarding_conf(c) for c in selected] if mode == "delete" else [],
     }
 
 
-def account_report(
-    plan: dict[str, Any],
-    finding: dict[str, Any],
-    *,
-    run_id: str,
-    now: datetime.datetime,
-    max_idle_days: int,
-    generated_at: datetime.datetime,
-) -> dict[str, Any]:
+def offboarding_conf(candidate: dict[str, Any]) -> dict[str, Any]:
     """
-    The JSON report of one account: every stale user (``action``: what this run does to it: ``disable``,
-    ``delete``, or ``none``, with ``not_acted_on`` saying why for those over the cap), every exempt one, and
-    (``failed_accounts``) the run's other connections that could not be read, each with its error.
+    The conf of the ``iam_user_offboarding`` run that deletes a selected user: ``user_name``, ``reason``,
+    ``aws_conn_id``, and for a member account of an organization ``account_id`` and ``member_role_name``.
     """
-    acted = {(c["account"], c["user_name"]) for c in plan["selected"]}
-    over_cap = {(c["account"], c["user_name"]) for c in plan["over_cap"]}
-    stale = []
-    for entry in finding["stale"]:
-        key = (finding["account"], entry["user_name"])
-        item = {**entry, "action": plan["mode"] if key in acted else "none"}
-        if key in over_cap:
-            item["not_acted_on"] = f"over the cap (max_users={plan['max_users']})"
-        elif plan["mode"] == "disable" and key not in acted and entry["disabled_at"]:
-            item["not_acted_on"] = f"already disabled on {entry['disabled_at']}"
-        stale.append(item)
-    return {
-        "version": REPORT_VERSION,
-        "generated_at": generated_at.isoformat(),
-        "run_id": run_id,
-        "now": now.isoformat(),
-        "max_idle_days": max_idle_days,
-        "mode": plan["mode"],
-        "max_users": plan["max_users"],
-        "aws_conn_id": finding["aws_conn_id"],
-        "account": finding["account"],
-        "caller_arn": finding["caller_arn"],
-        "users_scanned": finding["users_scanned"],
-        "stale": stale,
-        "exempt": finding["exempt"],
-        "failed_accounts": plan["failed"],
-    }
+    conf = {key: candidate[key] for key in ("user_name", "reason", "aws_conn_id")}
+    if candidate.get("account_id"):
+        conf |= {"account_id": candidate["account_id"], "member_role_name": candidate["member_role_name"]}
+    return conf
 
 
 def account_errors_reason(plan: dict[str, Any]) -> str | None:
@@ -243,30 +221,6 @@ def account_errors_reason(plan: dict[str, Any]) -> str | None:
     if not plan["failed"]:
         return None
     total = len(plan["failed"]) + len(plan["accounts"])
-    errors = " | ".join(f"{finding['aws_conn_id']}: {finding['error']}" for finding in plan["failed"])
-    return f"Could not scan {len(plan['failed'])} of {total} AWS connections (the others were reported): {errors}"
-
-
-def write_report(report: dict[str, Any], root: ObjectStoragePath) -> str:
-    """Write ``report`` at ``<root>/reports/<account>/<UTC timestamp>.json``; return its URI."""
-    generated_at = datetime.datetime.fromisoformat(report["generated_at"]).astimezone(datetime.UTC)
-    path = root / "reports" / report["account"] / f"{generated_at:%Y%m%dT%H%M%S.%fZ}.json"
-    if snapshots.uri_of(path).startswith("file://"):
-        # Object stores have no directories; creating one on S3 would create the bucket.
-        path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True))
-    return snapshots.uri_of(path)
-
-
-def access_keys_kwargs(disabling: dict[str, Any]) -> dict[str, Any]:
-    """Arguments of ``DeactivateAccessKeysOperator`` for one user being disabled (for ``expand_kwargs``)."""
-    return {
-        "user_name": disabling["user_name"],
-        "aws_conn_id": disabling["aws_conn_id"],
-        "access_key_ids": disabling["active_access_keys"],
-    }
-
-
-def user_kwargs(disabling: dict[str, Any]) -> dict[str, Any]:
-    """Arguments of an operator acting on one user being disabled (for ``expand_kwargs``)."""
-    return {"user_name": disabling["user_name"], "aws_conn_id": disabling["aws_conn_id"]}
+    errors = " | ".join(f"{target_label(finding)}: {finding['error']}" for finding in plan["failed"])
+    scanned = "accounts" if any(finding.get("account_id") for finding in plan["failed"]) else "AWS connections"
+    return f"Could not scan {len(plan['failed'])} of {total} {scanned} (the others were reported): {errors}"

@@ -146,12 +146,18 @@ def write_snapshot(snapshot: dict[str, Any], root: ObjectStoragePath) -> str:
     user = snapshot["user"]
     suffix = ADDENDUM_SUFFIX if "addendum_to" in snapshot else ".json"
     path = user_folder(root, user["Arn"], user["UserName"]) / f"{taken_at:%Y%m%dT%H%M%S.%fZ}{suffix}"
+    uri = write_json(path, snapshot)
+    if read_json(path) != snapshot:
+        raise OSError(f"Snapshot at {uri} does not read back as written")
+    return uri
+
+
+def write_json(path: ObjectStoragePath, document: Any) -> str:
+    """Write ``document`` as JSON at ``path`` (creating a local folder, never a bucket); return its URI."""
     if uri_of(path).startswith("file://"):
         # Object stores have no directories; creating one on S3 would create the bucket.
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(snapshot, indent=2, sort_keys=True))
-    if read_json(path) != snapshot:
-        raise OSError(f"Snapshot at {uri_of(path)} does not read back as written")
+    path.write_text(json.dumps(document, indent=2, sort_keys=True))
     return uri_of(path)
 
 

@@ -12,7 +12,7 @@ from airflow.sdk import get_current_context, task
 
 from iam_lifecycle import protection, snapshots
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.hooks import IamHook, account_hook
 
 
 @task
@@ -63,7 +63,7 @@ def take_snapshot(user: dict[str, Any], caller_arn: str, holdings: dict[str, Any
     params = context["params"]
     try:
         uri = snapshots.write_user_snapshot(
-            IamHook(aws_conn_id=params["aws_conn_id"]),
+            account_hook(IamHook, params, context["run_id"]),  # the run's account, a member account's role too
             user,
             holdings,
             caller_arn=caller_arn,

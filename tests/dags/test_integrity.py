@@ -6,14 +6,12 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import project_dagbag
 
 
 @pytest.fixture(scope="module")
 def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(ROOT / "dags"))
+    return project_dagbag()
 
 
 def test_no_import_errors(dagbag):

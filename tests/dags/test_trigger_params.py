@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 
 from iam_lifecycle.provisioning import SPEC_KEYS, resolve_spec
-from tests.conftest import ROOT
+from tests.helpers import project_dagbag
 
 #: Per DAG, the params a person may leave empty. The others have a default the form fills in, or are required.
 OPTIONAL = {
-    "iam_user_offboarding": {"reason"},
+    "iam_user_offboarding": {"reason", "account_id", "member_role_name"},
     "iam_user_provisioning": {
         "snapshot",
         "user_name",
@@ -27,22 +27,31 @@ OPTIONAL = {
         "managed_policy_arns",
         "inline_policies",
     },
-    "iam_stale_user_reconciliation": set(),
+    "iam_stale_user_reconciliation": {
+        "organization_conn_id",
+        "member_role_name",
+        "exclude_account_ids",
+        "organizational_unit_ids",
+    },
+    "iam_user_offboarding_organization": {
+        "reason",
+        "member_role_name",
+        "exclude_account_ids",
+        "organizational_unit_ids",
+    },
 }
 #: What each DAG's form needs besides its optional fields.
 REQUIRED = {
     "iam_user_offboarding": {"user_name": "alice"},
     "iam_user_provisioning": {},
     "iam_stale_user_reconciliation": {},
+    "iam_user_offboarding_organization": {"user_name": "alice"},
 }
 
 
 @pytest.fixture(scope="module")
 def dags():
-    from airflow.dag_processing.dagbag import DagBag
-
-    dagbag = DagBag(dag_folder=str(ROOT / "dags"))
-    return {dag_id: dagbag.dags[dag_id] for dag_id in OPTIONAL}
+    return {dag_id: project_dagbag().dags[dag_id] for dag_id in OPTIONAL}
 
 
 def api_validate(dag, conf: dict) -> dict:
@@ -154,3 +163,26 @@ def test_an_emptied_provisioning_spec_means_the_defaults(dags):
         "inline_policies": {},
         "console_access": False,
     }
+
+
+#: Names a person might type that IAM could never accept: refused by the trigger form and the API, before a run.
+BAD_USER_NAMES = [
+    "",
+    "a" * 65,
+    "alice smith",
+    "staff/alice",
+    "*",
+    "{{ params.reason }}",
+    "josé",
+    "alice;rm -rf /",
+    "$(whoami)",
+    "arn:aws:iam::123456789012:user/alice",
+]
+
+
+@pytest.mark.parametrize("user_name", BAD_USER_NAMES, ids=[repr(name)[:24] for name in BAD_USER_NAMES])
+def test_a_user_name_iam_could_never_accept_is_refused_at_the_trigger(dags, user_name):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match="user_name"):
+        api_validate(dags["iam_user_offboarding"], {"user_name": user_name})

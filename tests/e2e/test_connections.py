@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sandbox.seed import EVERYTHING, seed_user
-from tests.e2e.test_offboarding import has_login_profile, holdings
 from tests.fixtures.e2e import run_dag
+from tests.helpers import has_login_profile, holdings
 
 pytestmark = pytest.mark.e2e
 

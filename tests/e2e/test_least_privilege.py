@@ -230,8 +230,12 @@ CASES = {
 }
 
 
+#: Files of an AWS Organization's setup, checked by the tests at the end of this module rather than by a DAG run.
+ORGANIZATION_FILES = ("member-role.json", "member-role-trust.json", "organization.json")
+
+
 def test_every_policy_file_is_proven_here():
-    assert sorted(path.name for path in POLICIES.glob("*.json")) == sorted(CASES)
+    assert sorted(path.name for path in POLICIES.glob("*.json")) == sorted([*CASES, *ORGANIZATION_FILES])
 
 
 @pytest.mark.e2e
@@ -323,3 +327,63 @@ def test_guarded_provisioning_can_never_lift_a_boundary():
 
 def test_guarded_provisioning_allows_the_same_actions_as_provisioning():
     assert allowed_actions(GUARDED) == allowed_actions(load("provisioning.json"))
+
+
+# ---- An AWS Organization: the member role, its trust policy, and the management side ---------------------------
+
+
+def test_the_member_role_allows_what_offboarding_and_reconciliation_call_and_nothing_else():
+    """
+    The member role does what the identity of a connection did: both DAGs' IAM actions, each proven above by a
+    run (reconciliation.json's delete mode offboards through offboarding.json). Not S3: snapshots and reports
+    always go through ``aws_default``.
+    """
+    member = load("member-role.json")
+    iam_actions = {a for f in ("offboarding.json", "reconciliation.json") for a in allowed_actions(load(f))}
+
+    assert allowed_actions(member) == {a for a in iam_actions if a.startswith("iam:")}
+    resources = {r for s in member["Statement"] for r in _listed(s["Resource"])}
+    assert all(r == "*" or r.startswith("arn:aws:iam::*:") for r in resources), resources
+
+
+def test_the_member_roles_trust_policy_lets_only_the_named_identity_assume_it_with_the_external_id():
+    [statement] = load("member-role-trust.json")["Statement"]
+
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRole")
+    assert ":role/" in statement["Principal"]["AWS"] and "*" not in statement["Principal"]["AWS"]
+    assert statement["Condition"]["StringEquals"]["sts:ExternalId"]
+
+
+def test_the_organization_policy_allows_exactly_what_listing_the_accounts_and_entering_one_call(monkeypatch):
+    """Run under in-process moto: listing with and without organizational units, and one member hook's first call."""
+    from botocore.handlers import BUILTIN_HANDLERS
+    from moto import mock_aws
+
+    from iam_lifecycle.hooks import StsHook, account_hook
+    from iam_lifecycle.targets import organization_targets
+
+    called: set[str] = set()
+
+    def record(model, **kwargs):
+        called.add(f"{model.service_model.signing_name}:{model.name}")
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_ORG", json.dumps({"conn_type": "aws", "extra": {"region_name": "us-east-1"}}))
+    handler = ("before-call", record)
+    BUILTIN_HANDLERS.append(handler)
+    try:
+        with mock_aws():
+            orgs = boto3.client("organizations", region_name="us-east-1")
+            orgs.create_organization(FeatureSet="ALL")
+            unit = orgs.create_organizational_unit(ParentId=orgs.list_roots()["Roots"][0]["Id"], Name="workloads")
+            called.clear()
+            [target] = organization_targets("aws_org")
+            organization_targets("aws_org", organizational_unit_ids=[unit["OrganizationalUnit"]["Id"]])
+            account_hook(StsHook, target, "manual__1").get_caller_arn()
+    finally:
+        BUILTIN_HANDLERS.remove(handler)
+
+    policy = load("organization.json")
+    # GetCallerIdentity needs no permission.
+    assert called - {"sts:GetCallerIdentity"} == allowed_actions(policy)
+    [assume] = [s for s in policy["Statement"] if s["Action"] == "sts:AssumeRole"]
+    assert assume["Resource"] == "arn:aws:iam::*:role/IamLifecycleRole"

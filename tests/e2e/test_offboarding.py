@@ -6,41 +6,9 @@ import pytest
 
 from sandbox.seed import EVERYTHING, NOTHING, seed_user
 from tests.fixtures.e2e import run_dag
+from tests.helpers import holdings, user_exists
 
 pytestmark = pytest.mark.e2e
-
-
-def user_exists(iam, name: str) -> bool:
-    try:
-        iam.get_user(UserName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
-
-
-def has_login_profile(iam, name: str) -> bool:
-    try:
-        iam.get_login_profile(UserName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
-
-
-def holdings(iam, name: str) -> dict:
-    """What a user holds, read independently of the code under test."""
-    return {
-        "policies": sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]),
-        "inline": sorted(iam.list_user_policies(UserName=name)["PolicyNames"]),
-        "groups": sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]),
-        "keys": sorted(k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]),
-        "mfa": sorted(d["SerialNumber"] for d in iam.list_mfa_devices(UserName=name)["MFADevices"]),
-        "ssh": sorted(k["SSHPublicKeyId"] for k in iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"]),
-        "certs": sorted(c["CertificateId"] for c in iam.list_signing_certificates(UserName=name)["Certificates"]),
-        "service": sorted(
-            c["ServiceSpecificCredentialId"]
-            for c in iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"]
-        ),
-    }
 
 
 def test_offboards_a_user_holding_everything_and_leaves_the_bystander(sandbox):
@@ -115,5 +83,7 @@ def test_missing_user_fails_at_the_first_task_and_changes_nothing(sandbox):
     assert result.task_states["check_user"] == "failed"
     assert result.task_states["delete_user"] == "upstream_failed"
     assert sandbox.mutating_calls() == []
-    assert not any("deleted" in m for m in sandbox.messages)
     assert user_exists(sandbox.iam, "bob")
+    [alert] = sandbox.messages
+    assert alert.startswith("FAILED: iam_user_offboarding / check_user (run ")
+    assert alert.endswith("for IAM user nobody: IAM user 'nobody' does not exist; nothing was changed.")

@@ -12,9 +12,8 @@ from urllib.parse import urlparse
 import pytest
 
 from sandbox.seed import EVERYTHING, NOTHING, seed_user
-from tests.e2e.test_offboarding import has_login_profile, holdings, user_exists
-from tests.e2e.test_provisioning import described
 from tests.fixtures.e2e import run_dag
+from tests.helpers import described, has_login_profile, holdings, user_exists
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +32,9 @@ def test_a_denied_removal_leaves_no_sign_in_and_a_rerun_names_the_snapshot_to_re
     first = run_dag("iam_user_offboarding", {"user_name": "alice", "reason": "JIRA-7"})
 
     assert first.state == "failed"
+    assert first.tries["delete_ssh_public_keys"] == first.tries["delete_signing_certificates"] == 1, (
+        "AccessDenied retried"
+    )
     assert user_exists(iam, "alice")
     assert not has_login_profile(iam, "alice"), "a console password survived a failed offboarding"
     assert all(k["Status"] == "Inactive" for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"])

@@ -7,29 +7,12 @@ import json
 import pytest
 
 from sandbox.seed import EVERYTHING, seed_user
-from tests.e2e.test_offboarding import has_login_profile, holdings, user_exists
 from tests.fixtures.e2e import run_dag
+from tests.helpers import described, has_login_profile, holdings, user_exists
 
 pytestmark = pytest.mark.e2e
 
 POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
-
-
-def described(iam, name: str) -> dict:
-    """Everything restore must bring back, read independently of the code under test."""
-    user = iam.get_user(UserName=name)["User"]
-    inline = {
-        policy: iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
-        for policy in iam.list_user_policies(UserName=name)["PolicyNames"]
-    }
-    return {
-        "path": user["Path"],
-        "tags": sorted((t["Key"], t["Value"]) for t in iam.list_user_tags(UserName=name)["Tags"]),
-        "boundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
-        "groups": sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]),
-        "policies": sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]),
-        "inline": inline,
-    }
 
 
 def test_offboard_then_restore_brings_back_everything_but_credentials(sandbox):

@@ -4,15 +4,13 @@ delete through iam_user_offboarding on a real scheduler (``airflow standalone``)
 from __future__ import annotations
 
 import json
-import tempfile
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.seed import EVERYTHING, PASSWORD, seed_user
-from tests.e2e.test_offboarding import has_login_profile
+from sandbox.seed import EVERYTHING, seed_user
 from tests.fixtures.e2e import Sandbox, run_dag
+from tests.helpers import ago, has_login_profile, tags_of
 
 pytestmark = pytest.mark.e2e
 
@@ -21,27 +19,6 @@ ACCOUNT, SECOND_ACCOUNT = "123456789012", "111111111111"
 NOW = datetime.now(UTC)
 # Calls that read, or (GenerateCredentialReport) only build the report the reads need.
 READS = ("Get", "List", "GenerateCredentialReport")
-
-
-def ago(days: float) -> datetime:
-    return NOW - timedelta(days=days)
-
-
-def make_user(sandbox, name, created, password=None, keys=(), tags=None, account=None) -> None:
-    """
-    A user created ``created`` days ago. ``password``: days since its last use, "never", or None for no password;
-    ``keys``: per access key, days since its last use or "never".
-    """
-    iam = sandbox.client("iam", account)
-    iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
-    if password is not None:
-        iam.create_login_profile(UserName=name, Password=PASSWORD)
-    for _ in keys:
-        iam.create_access_key(UserName=name)
-    dates = {"create_date": ago(created), "access_key_last_used": [None if k == "never" else ago(k) for k in keys]}
-    if password is not None:
-        dates["password_last_used"] = None if password == "never" else ago(password)
-    sandbox.set_user_dates(name, account=account, **dates)
 
 
 def changes(sandbox) -> list[tuple[str, str]]:
@@ -57,22 +34,18 @@ def key_statuses(iam, name: str) -> list[str]:
     return [k["Status"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
 
 
-def tags_of(iam, name: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
-
-
 def test_report_finds_exactly_the_stale_users_and_changes_nothing(sandbox, monkeypatch, tmp_path):
-    make_user(sandbox, "idle-keys", 400, keys=[120, 150])
-    make_user(sandbox, "idle-password", 400, password=150)
-    make_user(sandbox, "never-used-password", 200, password="never")
-    make_user(sandbox, "old-no-credentials", 100)
-    make_user(sandbox, "idle-just-over", 400, password=90.01)
-    make_user(sandbox, "idle-just-under", 400, password=89.99, keys=[100])
-    make_user(sandbox, "two-keys-one-idle", 400, keys=[300, 5])
-    make_user(sandbox, "recently-created", 10, password="never", keys=["never"])
-    make_user(sandbox, "active", 400, password=1, keys=[1])
-    make_user(sandbox, "tagged-protected", 400, password=300, tags={"lifecycle:protected": "true"})
-    make_user(sandbox, "break-glass-admin", 400, keys=[200])
+    sandbox.make_user("idle-keys", 400, keys=[120, 150])
+    sandbox.make_user("idle-password", 400, password=150)
+    sandbox.make_user("never-used-password", 200, password="never")
+    sandbox.make_user("old-no-credentials", 100)
+    sandbox.make_user("idle-just-over", 400, password=90.01)
+    sandbox.make_user("idle-just-under", 400, password=89.99, keys=[100])
+    sandbox.make_user("two-keys-one-idle", 400, keys=[300, 5])
+    sandbox.make_user("recently-created", 10, password="never", keys=["never"])
+    sandbox.make_user("active", 400, password=1, keys=[1])
+    sandbox.make_user("tagged-protected", 400, password=300, tags={"lifecycle:protected": "true"})
+    sandbox.make_user("break-glass-admin", 400, keys=[200])
     monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", json.dumps(["break-glass-*"]))
     sandbox.clear_calls()
 
@@ -134,8 +107,8 @@ def test_report_finds_exactly_the_stale_users_and_changes_nothing(sandbox, monke
 def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_path):
     iam = sandbox.iam
     for name, idle in [("stale-a", 300), ("stale-b", 250), ("stale-c", 200), ("stale-d", 150), ("stale-e", 100)]:
-        make_user(sandbox, name, 400, password=idle, keys=[idle, idle + 10])
-    make_user(sandbox, "active", 400, password=1, keys=[1])
+        sandbox.make_user(name, 400, password=idle, keys=[idle, idle + 10])
+    sandbox.make_user("active", 400, password=1, keys=[1])
     sandbox.clear_calls()
 
     result = run_dag(DAG_ID, {"mode": "disable", "max_users": 2})
@@ -172,11 +145,11 @@ def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_
 
 def test_each_account_is_scanned_and_acted_on_with_its_own_connection(sandbox):
     sandbox.add_account_connection("aws_second", SECOND_ACCOUNT)
-    make_user(sandbox, "same-name", 400, password=300, keys=[300])
-    make_user(sandbox, "first-recent", 400, password=5)
-    make_user(sandbox, "same-name", 400, password=1, keys=[1], account=SECOND_ACCOUNT)
-    make_user(sandbox, "second-stale", 400, password=200, keys=[200], account=SECOND_ACCOUNT)
-    make_user(sandbox, "second-over-cap", 400, password=100, account=SECOND_ACCOUNT)
+    sandbox.make_user("same-name", 400, password=300, keys=[300])
+    sandbox.make_user("first-recent", 400, password=5)
+    sandbox.make_user("same-name", 400, password=1, keys=[1], account=SECOND_ACCOUNT)
+    sandbox.make_user("second-stale", 400, password=200, keys=[200], account=SECOND_ACCOUNT)
+    sandbox.make_user("second-over-cap", 400, password=100, account=SECOND_ACCOUNT)
     first, second = sandbox.iam, sandbox.client("iam", SECOND_ACCOUNT)
     sandbox.clear_calls()
 
@@ -201,44 +174,40 @@ def test_each_account_is_scanned_and_acted_on_with_its_own_connection(sandbox):
     assert f"same-name ({ACCOUNT}), second-stale ({SECOND_ACCOUNT})" in message
 
 
-def test_delete_offboards_the_stalest_users_each_in_its_own_offboarding_run(monkeypatch):
+def test_delete_offboards_the_stalest_users_each_in_its_own_offboarding_run(stack, monkeypatch):
     """mode=delete triggers iam_user_offboarding per user, which only a scheduler runs: use airflow standalone."""
-    from sandbox.standalone import standalone
+    box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
+    seed_user(box.iam, "stale-a", EVERYTHING | {"managed_policies": 2})
+    box.set_user_dates("stale-a", create_date=ago(400), password_last_used=ago(300), access_key_last_used=[ago(300)])
+    box.make_user("stale-b", 400, password=250, keys=[250])
+    box.make_user("stale-c", 400, password=200, keys=[200])
+    box.make_user("active", 400, password=1, keys=[1])
 
-    with tempfile.TemporaryDirectory(prefix="iam-lifecycle-reconciliation-") as home:
-        # No scheduled (report mode) run of the @daily DAG ahead of the triggered one: max_active_runs is 1.
-        no_schedule = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
-        with standalone(Path(home), dag_ids=(DAG_ID, OFFBOARDING), extra_env=no_schedule, timeout=150) as stack:
-            box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
-            seed_user(box.iam, "stale-a", EVERYTHING | {"managed_policies": 2})
-            box.set_user_dates(
-                "stale-a", create_date=ago(400), password_last_used=ago(300), access_key_last_used=[ago(300), None]
-            )
-            make_user(box, "stale-b", 400, password=250, keys=[250])
-            make_user(box, "stale-c", 400, password=200, keys=[200])
-            make_user(box, "active", 400, password=1, keys=[1])
+    run_id = stack.trigger({"mode": "delete", "max_users": 2}, dag_id=DAG_ID)
+    state = stack.wait_for_run(run_id, dag_id=DAG_ID, timeout=240)
 
-            run_id = stack.trigger({"mode": "delete", "max_users": 2}, dag_id=DAG_ID)
-            state = stack.wait_for_run(run_id, dag_id=DAG_ID, timeout=240)
-
-            assert state == "success", stack.task_states(run_id, dag_id=DAG_ID)
-            iam = box.iam
-            assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["active", "stale-c"]
-            assert key_statuses(iam, "stale-c") == ["Active"] and has_login_profile(iam, "stale-c")
-            runs = stack.api("GET", f"/dags/{OFFBOARDING}/dagRuns?limit=100")["dag_runs"]
-            assert sorted((r["conf"]["user_name"], r["conf"]["aws_conn_id"], r["state"]) for r in runs) == [
-                ("stale-a", "aws_default", "success"),
-                ("stale-b", "aws_default", "success"),
-            ]
-            assert {r["conf"]["reason"] for r in runs} == {
-                f"stale: idle 300 days (iam_stale_user_reconciliation run {run_id})",
-                f"stale: idle 250 days (iam_stale_user_reconciliation run {run_id})",
-            }
-            for name in ("stale-a", "stale-b"):
-                [snapshot] = (Path(home) / "snapshots" / ACCOUNT / name).glob("*.json")
-                assert json.loads(snapshot.read_text())["reason"].startswith("stale: idle ")
-                assert any(m.startswith(f"IAM user {name} deleted by ") for m in stack.messages)
-            assert any(
-                f"Offboarded 2, each by its own iam_user_offboarding run: stale-a ({ACCOUNT}), stale-b ({ACCOUNT})" in m
-                for m in stack.messages
-            )
+    assert state == "success", stack.task_states(run_id, dag_id=DAG_ID)
+    iam = box.iam
+    assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["active", "stale-c"]
+    assert key_statuses(iam, "stale-c") == ["Active"] and has_login_profile(iam, "stale-c")
+    runs = [
+        r
+        for r in stack.api("GET", f"/dags/{OFFBOARDING}/dagRuns?limit=100")["dag_runs"]
+        if run_id in (r["conf"].get("reason") or "")
+    ]
+    assert sorted((r["conf"]["user_name"], r["conf"]["aws_conn_id"], r["state"]) for r in runs) == [
+        ("stale-a", "aws_default", "success"),
+        ("stale-b", "aws_default", "success"),
+    ]
+    assert {r["conf"]["reason"] for r in runs} == {
+        f"stale: idle 300 days (iam_stale_user_reconciliation run {run_id})",
+        f"stale: idle 250 days (iam_stale_user_reconciliation run {run_id})",
+    }
+    for name in ("stale-a", "stale-b"):
+        snapshots = (stack.home / "snapshots" / ACCOUNT / name).glob("*.json")
+        assert any(json.loads(s.read_text())["reason"].startswith("stale: idle ") for s in snapshots)
+        assert any(m.startswith(f"IAM user {name} deleted by ") for m in stack.messages)
+    assert any(
+        f"Offboarded 2, each by its own iam_user_offboarding run: stale-a ({ACCOUNT}), stale-b ({ACCOUNT})" in m
+        for m in stack.messages
+    )

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from sandbox.seed import EVERYTHING, seed_user
-from tests.e2e.test_offboarding import holdings, user_exists
+from sandbox.seed import seed_user
 from tests.fixtures.e2e import run_dag
+from tests.helpers import holdings, user_exists
 
 pytestmark = pytest.mark.e2e
 
@@ -69,51 +69,23 @@ def test_dry_run_changes_nothing_and_its_plan_is_what_a_real_run_removes(sandbox
     }
 
 
-@pytest.mark.parametrize(
-    ("protect", "reason"),
-    [
-        ("variable-name", "matches 'alice' in the Variable iam_lifecycle_protected_users"),
-        ("variable-glob", "matches 'ali*' in the Variable iam_lifecycle_protected_users"),
-        ("tag", "tagged lifecycle:protected=true"),
-        ("caller", "is the identity this DAG runs as"),
-    ],
-)
-def test_protected_users_are_refused_with_nothing_changed(sandbox, monkeypatch, protect, reason):
+def test_a_protected_user_is_refused_with_nothing_changed(sandbox):
+    """Who is protected is proven at unit level (tests/unit/test_protection.py); this is the run stopping."""
     iam = sandbox.iam
-    shape = EVERYTHING | {"access_keys": 1}  # room for the caller's own key
-    seed_user(iam, "alice", shape, tags={"lifecycle:protected": "true"} if protect == "tag" else None)
+    seed_user(iam, "alice", tags={"Lifecycle:Protected": "TRUE"})
     before = holdings(iam, "alice")
-    if protect == "variable-name":
-        monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", json.dumps(["root-*", "alice"]))
-    elif protect == "variable-glob":
-        monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", json.dumps(["ali*"]))
-    elif protect == "caller":
-        key = iam.create_access_key(UserName="alice")["AccessKey"]
-        sandbox.use_credentials(key["AccessKeyId"], key["SecretAccessKey"])
-        before = holdings(iam, "alice")
     sandbox.clear_calls()
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
 
     assert result.state == "failed"
     assert result.task_states["check_protection"] == "failed"
+    assert result.task_states["take_snapshot"] == result.task_states["delete_user"] == "upstream_failed"
     assert sandbox.mutating_calls() == []
     assert holdings(iam, "alice") == before
     [alert] = sandbox.messages
     assert alert.startswith("FAILED: iam_user_offboarding / check_protection (run ")
-    assert reason in alert and "nothing was changed" in alert
-
-
-def test_a_malformed_protection_variable_refuses_everything(sandbox, monkeypatch):
-    seed_user(sandbox.iam, "alice")
-    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", "alice, bob")
-    sandbox.clear_calls()
-
-    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
-
-    assert result.task_states["check_protection"] == "failed"
-    assert sandbox.mutating_calls() == []
-    assert "is not valid JSON" in sandbox.messages[0]
+    assert alert.endswith("IAM user alice is protected: it is tagged lifecycle:protected=true; nothing was changed.")
 
 
 def test_snapshot_on_s3_is_written_before_the_first_change_and_equals_the_user(sandbox, monkeypatch):
@@ -181,12 +153,3 @@ def test_a_snapshot_store_that_fails_means_nothing_is_changed(sandbox, monkeypat
     assert sandbox.mutating_calls() == []
     assert holdings(iam, "alice") == before
     assert sandbox.messages[0].startswith("FAILED: iam_user_offboarding / take_snapshot")
-
-
-def test_a_missing_user_posts_a_failure_alert_with_the_reason(sandbox):
-    result = run_dag("iam_user_offboarding", {"user_name": "nobody"})
-
-    assert result.state == "failed"
-    [alert] = sandbox.messages
-    assert alert.startswith("FAILED: iam_user_offboarding / check_user (run ")
-    assert alert.endswith("for IAM user nobody: IAM user 'nobody' does not exist; nothing was changed.")

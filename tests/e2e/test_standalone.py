@@ -5,13 +5,12 @@ through the REST API with a token, and with ``airflow dags trigger``."""
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import pytest
 
+from local.standalone import DAG_ID
 from sandbox.seed import EVERYTHING, seed_user
-from sandbox.standalone import DAG_ID, standalone
+from tests import helpers
 
 pytestmark = pytest.mark.e2e
 
@@ -20,21 +19,13 @@ CALLER = "arn:aws:sts::123456789012:user/moto"
 SHAPE = EVERYTHING | {"managed_policies": 2, "inline_policies": 1, "groups": 1, "access_keys": 1}
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with tempfile.TemporaryDirectory(prefix="iam-lifecycle-standalone-") as home:
-        with standalone(Path(home), timeout=150) as running:
-            seed_user(running.iam, "bystander", SHAPE)
-            yield running
+@pytest.fixture
+def bystander(stack):
+    seed_user(stack.iam, "bystander", SHAPE)
 
 
 def user_exists(stack, name: str) -> bool:
-    iam = stack.iam
-    try:
-        iam.get_user(UserName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
+    return helpers.user_exists(stack.iam, name)
 
 
 def assert_offboarded(stack, run_id: str, name: str) -> None:
@@ -47,7 +38,7 @@ def assert_offboarded(stack, run_id: str, name: str) -> None:
     assert texts[0].startswith(f"IAM user {name} deleted by {CALLER}")
 
 
-def test_rest_trigger_offboards_the_user(stack):
+def test_rest_trigger_offboards_the_user(stack, bystander):
     seed_user(stack.iam, "rest.user", SHAPE)
 
     run_id = stack.trigger({"user_name": "rest.user", "reason": "e2e REST"})
@@ -59,7 +50,7 @@ def test_rest_trigger_offboards_the_user(stack):
     }
 
 
-def test_cli_trigger_offboards_the_user(stack):
+def test_cli_trigger_offboards_the_user(stack, bystander):
     seed_user(stack.iam, "cli.user", SHAPE)
 
     result = stack.airflow("dags", "trigger", DAG_ID, "--conf", json.dumps({"user_name": "cli.user"}), "-o", "json")
@@ -70,7 +61,7 @@ def test_cli_trigger_offboards_the_user(stack):
     assert_offboarded(stack, run["dag_run_id"], "cli.user")
 
 
-def test_two_runs_for_one_user_at_once_delete_it_once(stack):
+def test_two_runs_for_one_user_at_once_delete_it_once(stack, bystander):
     seed_user(stack.iam, "twice.user", SHAPE)
 
     run_ids = [stack.trigger({"user_name": "twice.user", "reason": f"race {i}"}) for i in (1, 2)]

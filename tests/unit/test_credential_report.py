@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.iam.models import iam_backends
 
 from iam_lifecycle.credential_report import fetch_credential_report
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.staleness import parse_credential_report, stale_users
-from sandbox.seed import PASSWORD
+from tests.helpers import NOW, ago
 
 ACCOUNT = "123456789012"
-NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -25,48 +24,20 @@ def backend():
     return iam_backends[ACCOUNT]["aws"]
 
 
-def ago(days: float) -> datetime:
-    """``days`` before NOW as moto stores dates (naive UTC)."""
-    return (NOW - timedelta(days=days)).replace(tzinfo=None)
-
-
-def make_user(iam, name: str, created: float, password: float | str | None = None, keys=()) -> None:
-    """
-    A user created ``created`` days ago. ``password``: days since its last use, "never" for a password never
-    used, None for no password. ``keys``: per access key, days since its last use or "never"; a key given as
-    ``("inactive", days)`` is made inactive.
-    """
-    iam.create_user(UserName=name)
-    user = backend().users[name]
-    user.create_date = ago(created)
-    if password is not None:
-        iam.create_login_profile(UserName=name, Password=PASSWORD)
-        user.password_last_used = None if password == "never" else ago(password)
-    for used in keys:
-        status, used = used if isinstance(used, tuple) else ("active", used)
-        key_id = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
-        if status == "inactive":
-            iam.update_access_key(UserName=name, AccessKeyId=key_id, Status="Inactive")
-        key = user.access_keys[-1]
-        key.create_date = ago(created)  # the report's access_key_N_last_rotated
-        if used != "never":
-            key.last_used = AccessKeyLastUsed(timestamp=ago(used), service="s3", region="us-east-1")
-
-
-def test_finds_exactly_the_stale_users(iam, hook):
-    make_user(iam, "idle-keys", 400, keys=[120, 150])
-    make_user(iam, "idle-password", 400, password=150)
-    make_user(iam, "never-used-password", 200, password="never")
-    make_user(iam, "never-used-key", 200, keys=["never"])
-    make_user(iam, "old-no-credentials", 100)
-    make_user(iam, "idle-just-over", 400, password=90.01)
-    make_user(iam, "two-keys-one-idle", 400, keys=[300, 5])
-    make_user(iam, "idle-password-recent-key", 400, password=300, keys=[2])
-    make_user(iam, "recent-inactive-key", 400, keys=[("inactive", 3)])
-    make_user(iam, "recently-created", 10)
-    make_user(iam, "recently-created-never-used", 10, password="never", keys=["never"])
-    make_user(iam, "active", 400, password=1, keys=[1])
-    make_user(iam, "idle-just-under", 400, password=89.99, keys=[100])
+def test_finds_exactly_the_stale_users(iam, hook, make_user):
+    make_user("idle-keys", 400, keys=[120, 150])
+    make_user("idle-password", 400, password=150)
+    make_user("never-used-password", 200, password="never")
+    make_user("never-used-key", 200, keys=["never"])
+    make_user("old-no-credentials", 100)
+    make_user("idle-just-over", 400, password=90.01)
+    make_user("two-keys-one-idle", 400, keys=[300, 5])
+    make_user("idle-password-recent-key", 400, password=300, keys=[2])
+    make_user("recent-inactive-key", 400, keys=[("inactive", 3)])
+    make_user("recently-created", 10)
+    make_user("recently-created-never-used", 10, password="never", keys=["never"])
+    make_user("active", 400, password=1, keys=[1])
+    make_user("idle-just-under", 400, password=89.99, keys=[100])
 
     report = parse_credential_report(fetch_credential_report(hook, poll_seconds=0))
     found = stale_users(report, NOW, 90)
@@ -80,13 +51,13 @@ def test_finds_exactly_the_stale_users(iam, hook):
         ("idle-just-over", 90, ["password"]),
     ]
     by_name = {u["user_name"]: u for u in found}
-    assert by_name["idle-keys"]["last_used"] == ago(120).replace(microsecond=0, tzinfo=UTC).isoformat()
+    assert by_name["idle-keys"]["last_used"] == ago(120).replace(microsecond=0).isoformat()
     assert by_name["never-used-password"]["last_used"] is None
     assert by_name["idle-keys"]["arn"] == f"arn:aws:iam::{ACCOUNT}:user/idle-keys"
 
 
-def test_credential_report_polls_until_complete(iam, hook, iam_calls):
-    make_user(iam, "alice", 1)
+def test_credential_report_polls_until_complete(iam, hook, iam_calls, make_user):
+    make_user("alice", 1)
     iam_calls.clear()
 
     text = fetch_credential_report(hook, poll_seconds=0)
@@ -97,9 +68,9 @@ def test_credential_report_polls_until_complete(iam, hook, iam_calls):
     assert iam_calls == ["GenerateCredentialReport", "GenerateCredentialReport", "GetCredentialReport"]
 
 
-def test_credential_report_gone_between_calls_is_generated_again(iam, hook, iam_calls):
+def test_credential_report_gone_between_calls_is_generated_again(iam, hook, iam_calls, make_user):
     """ReportExpired, ReportInProgress and ReportNotPresent from GetCredentialReport mean: generate, poll again."""
-    make_user(iam, "alice", 1)
+    make_user("alice", 1)
     fetch_credential_report(hook, poll_seconds=0)
     get_report = hook.conn.get_credential_report
     errors = hook.conn.exceptions
@@ -166,18 +137,6 @@ def test_listing_users_follows_every_page(iam, aws, iam_calls):
 
     assert [(u["UserName"], u["Tags"]) for u in users] == [(f"user-{n:02}", {"n": str(n)}) for n in range(12)]
     assert iam_calls == ["GetAccountAuthorizationDetails"] * 3
-
-
-def test_list_users_is_paged_like_aws(iam):
-    for n in range(105):
-        backend().create_user("us-east-1", f"user-{n:03}")
-
-    first = iam.list_users()
-    rest = iam.list_users(Marker=first["Marker"])
-
-    assert (len(first["Users"]), first["IsTruncated"]) == (100, True)
-    assert (len(rest["Users"]), rest["IsTruncated"]) == (5, False)
-    assert len(iam.list_users(MaxItems=1000)["Users"]) == 105
 
 
 def test_finding_costs_about_the_same_for_100_and_2000_users(aws, iam_calls):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ParamValidationError
 
 from iam_lifecycle.hooks import DEFAULT_RETRIES, IamHook, StsHook
 from sandbox.seed import NOTHING, seed_user
@@ -41,13 +41,6 @@ def test_errors_propagate_gone_included(iam, hook):
         hook.detach_user_policy("alice", ["not-an-arn"])
     with pytest.raises(hook.conn.exceptions.NoSuchEntityException):
         hook.delete_access_key("alice", "AKIAGONEGONEGONEGONE")
-
-
-def test_delete_user_is_refused_while_anything_is_held(iam, hook):
-    """The sandbox enforces AWS's rule, so a test of DeleteUser means what it would on AWS."""
-    seed_user(iam, "alice", NOTHING | {"ssh_public_keys": 1})
-    with pytest.raises(ClientError, match="DeleteConflict.*SSH public keys"):
-        iam.delete_user(UserName="alice")
 
 
 def test_clients_use_adaptive_retries_unless_configured(aws, monkeypatch):

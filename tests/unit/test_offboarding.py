@@ -29,9 +29,8 @@ def delete(hook, name: str, user_id: str, recorded: list | None = None, **kwargs
         recorded.append(leftovers)
         return f"addendum-{len(recorded)}"
 
-    return offboarding.delete_user(
-        hook, name, user_id, caller_arn=CALLER, patterns=[], record_leftovers=record, backoff_seconds=0, **kwargs
-    )
+    pin = offboarding.Pin(user_id, CALLER, [])
+    return offboarding.delete_user(hook, name, pin, record_leftovers=record, backoff_seconds=0, **kwargs)
 
 
 def user_id(iam, name: str) -> str:
@@ -140,3 +139,23 @@ def test_virtual_mfa_left_deactivated_by_an_interrupted_run_is_deleted(iam, hook
 
     assert outcome["removed"] == held["mfa_devices"]
     assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+
+
+def test_a_conflict_from_eventual_consistency_is_retried_until_deleted(iam, hook):
+    """IAM may still see a just-removed login profile: DeleteConflict with nothing left to remove."""
+    seed_user(iam, "alice", NOTHING)
+    conflicts = [1]
+
+    def conflict_once(**kwargs):
+        if conflicts:
+            conflicts.pop()
+            error = {"Error": {"Code": "DeleteConflict", "Message": "must remove login profile first"}}
+            return type("Answer", (), {"status_code": 409})(), error | {"ResponseMetadata": {}}
+        return None
+
+    hook.conn.meta.events.register("before-call.iam.DeleteUser", conflict_once)
+
+    outcome = delete(hook, "alice", user_id(iam, "alice"))
+
+    assert outcome["deleted"] is True and outcome["leftovers"] == {} and conflicts == []
+    assert hook.get_user("alice") is None

@@ -55,3 +55,15 @@ def test_parse_protected_patterns(raw, expected):
 def test_malformed_protected_patterns_fail_closed(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_protected_patterns(raw)
+
+
+def test_a_malformed_variable_refuses_every_run_with_the_reason(monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from iam_lifecycle.protection import protected_patterns
+
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", "alice, bob")
+    with pytest.raises(AirflowFailException, match=r"is not valid JSON.*; nothing was changed\.$"):
+        protected_patterns()
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", '["Break-Glass-*"]')
+    assert protected_patterns() == ["Break-Glass-*"]

@@ -14,10 +14,11 @@ from iam_lifecycle.notifications import reconciliation_message
 from iam_lifecycle.reconciliation import (
     account_errors_reason,
     account_findings,
-    account_report,
     find_in_account,
     plan_reconciliation,
 )
+from iam_lifecycle.reports import account_report
+from tests.helpers import project_dagbag
 
 ACCOUNT = "123456789012"
 CALLER = f"arn:aws:iam::{ACCOUNT}:user/automation"
@@ -193,13 +194,10 @@ def test_disable_hooks_deactivate_keys_and_tag(iam, iam_calls):
 
 def test_offboarding_runs_are_not_triggered_again_when_one_failed():
     """The delete mode's trigger task fails without retry when the triggered run failed (it already retried)."""
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import RetryAction
     from airflow.sdk.exceptions import AirflowException
 
-    from tests.conftest import ROOT
-
-    task = DagBag(dag_folder=str(ROOT / "dags")).dags["iam_stale_user_reconciliation"].get_task("offboard_stale_user")
+    task = project_dagbag().dags["iam_stale_user_reconciliation"].get_task("offboard_stale_user")
     policy = task.retry_policy
 
     failed_run = AirflowException("iam_user_offboarding failed with failed state failed")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-
 from iam_lifecycle import offboarding, snapshots
-from iam_lifecycle.operators.users import IamUserOperator
+from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
 from iam_lifecycle.protection import protected_patterns
 
 if TYPE_CHECKING:
@@ -47,7 +45,7 @@ class DeleteLoginProfileOperator(IamUserOperator):
     :return: ``{"removed": [...], "already_gone": [...]}`` (the user's name in one of them, or both empty).
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "has_login_profile")
+    template_fields: Sequence[str] = account_template_fields("user_name", "has_login_profile")
 
     def __init__(self, *, has_login_profile: bool | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -70,7 +68,7 @@ class DeactivateAccessKeysOperator(IamUserOperator):
     :return: ``{"deactivated": [...], "already_gone": [...]}``.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "access_key_ids")
+    template_fields: Sequence[str] = account_template_fields("user_name", "access_key_ids")
 
     def __init__(self, *, access_key_ids: list[str], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -90,7 +88,7 @@ class DetachUserPolicyOperator(IamUserOperator):
     :return: ``{"removed": [...], "already_gone": [...]}``.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "policy_arn")
+    template_fields: Sequence[str] = account_template_fields("user_name", "policy_arn")
 
     def __init__(self, *, policy_arn: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -121,7 +119,7 @@ class RemoveUserItemsOperator(IamUserOperator):
     :return: ``{"removed": [...], "already_gone": [...]}``.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "items")
+    template_fields: Sequence[str] = account_template_fields("user_name", "items")
 
     def __init__(self, *, kind: str, items: list[str], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -150,7 +148,7 @@ class DeleteUserOperator(IamUserOperator):
     :return: as ``iam_lifecycle.offboarding.delete_user`` returns it.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "user", "caller_arn", "snapshot_uri")
+    template_fields: Sequence[str] = account_template_fields("user_name", "user", "caller_arn", "snapshot_uri")
 
     def __init__(self, *, user: dict[str, Any], caller_arn: str, snapshot_uri: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -171,11 +169,5 @@ class DeleteUserOperator(IamUserOperator):
             )
 
         self.log.info("Deleting IAM user %s (UserId %s)", self.user_name, self.user["UserId"])
-        return offboarding.delete_user(
-            self.hook,
-            self.user_name,
-            self.user["UserId"],
-            caller_arn=self.caller_arn,
-            patterns=protected_patterns(),
-            record_leftovers=record_leftovers,
-        )
+        pin = offboarding.Pin(self.user["UserId"], self.caller_arn, protected_patterns())
+        return offboarding.delete_user(self.hook, self.user_name, pin, record_leftovers=record_leftovers)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-
 from iam_lifecycle import provisioning
 from iam_lifecycle.console_password import SECRET_PREFIX, random_password, store_console_password
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import SecretsManagerHook
-from iam_lifecycle.operators.users import IamUserOperator
+from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
 from iam_lifecycle.params import invalid_user_name_reason
 
 if TYPE_CHECKING:
@@ -35,7 +33,9 @@ class CreateUserOperator(IamUserOperator):
     :return: the user's ``UserName``, ``UserId``, ``Arn``, and ``continued`` (True when it already existed).
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "path", "tags", "permissions_boundary", "markers")
+    template_fields: Sequence[str] = account_template_fields(
+        "user_name", "path", "tags", "permissions_boundary", "markers"
+    )
 
     def __init__(
         self,
@@ -88,7 +88,9 @@ class GrantUserOperator(IamUserOperator):
     :return: ``{"groups": [...], "managed_policies": [...], "inline_policies": [...names]}``.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "group_names", "policy_arns", "policy_documents")
+    template_fields: Sequence[str] = account_template_fields(
+        "user_name", "group_names", "policy_arns", "policy_documents"
+    )
     template_fields_renderers = {"policy_documents": "json"}
 
     def __init__(
@@ -137,7 +139,7 @@ class CreateLoginProfileOperator(IamUserOperator):
         a console password; None without console access.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "console_access")
+    template_fields: Sequence[str] = account_template_fields("user_name", "console_access")
 
     def __init__(self, *, console_access: bool, secret_prefix: str = SECRET_PREFIX, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.amazon.aws.utils.mixins import AwsHookType, aws_template_fields
 
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook, StsHook, user_as_data
@@ -17,29 +17,76 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class GetCallerIdentityOperator(AwsBaseOperator[StsHook]):
-    """
-    Return the ARN of the identity the AWS connection acts as (STS GetCallerIdentity).
+#: The arguments that make an operator act in a member account (see ``iam_lifecycle.hooks.MemberAccountMixin``).
+MEMBER_ACCOUNT_FIELDS = ("account_id", "member_role_name", "role_session_name")
 
-    Fails without retries, before any other AWS call, when the connection does not exist or when its extra's
-    ``account_id`` is not the account its credentials act in.
+
+def account_template_fields(*template_fields: str) -> tuple[str, ...]:
+    """``aws_template_fields`` plus the member-account arguments of :class:`MemberAccountOperator`."""
+    return aws_template_fields(*MEMBER_ACCOUNT_FIELDS, *template_fields)
+
+
+class MemberAccountOperator(AwsBaseOperator[AwsHookType]):
+    """
+    Base of this package's AWS operators: the provider's arguments, plus ``account_id`` (the member account of an
+    organization to act in through its role, assumed with the credentials of ``aws_conn_id``; None or empty: the
+    connection's own account), ``member_role_name`` (default ``IamLifecycleRole``) and ``role_session_name``
+    (default the run id), all templated and handed to the hook.
+    """
+
+    template_fields: Sequence[str] = account_template_fields()
+
+    def __init__(
+        self,
+        *,
+        account_id: str | None = None,
+        member_role_name: str | None = None,
+        role_session_name: str = "{{ run_id }}",
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.account_id = account_id
+        self.member_role_name = member_role_name
+        self.role_session_name = role_session_name
+
+    @property
+    def _hook_parameters(self) -> dict[str, Any]:
+        return {
+            **super()._hook_parameters,
+            "account_id": self.account_id,
+            "member_role_name": self.member_role_name,
+            "role_session_name": self.role_session_name,
+        }
+
+
+class GetCallerIdentityOperator(MemberAccountOperator[StsHook]):
+    """
+    Return the ARN of the identity the run acts as (STS GetCallerIdentity): the connection's, or, with
+    ``account_id``, the member role's.
+
+    Fails without retries, before any other AWS call, when the connection does not exist, when the member role
+    cannot be assumed, or when the identity acts in another account than ``account_id`` (or than the connection
+    extra's ``account_id``).
     """
 
     aws_hook_class = StsHook
-    template_fields: Sequence[str] = aws_template_fields()
+    template_fields: Sequence[str] = account_template_fields()
 
     def execute(self, context: Context) -> str:
-        self.log.info("Asking STS who connection %s acts as", self.aws_conn_id)
+        if self.account_id:
+            self.log.info("Asking STS who role %s of account %s acts as", self.member_role_name, self.account_id)
+        else:
+            self.log.info("Asking STS who connection %s acts as", self.aws_conn_id)
         arn = self.hook.get_caller_arn()
         self.log.info("Acting as %s", arn)
         return arn
 
 
-class IamUserOperator(AwsBaseOperator[IamHook]):
+class IamUserOperator(MemberAccountOperator[IamHook]):
     """Base for operators that act on one IAM user. ``user_name`` is templated."""
 
     aws_hook_class = IamHook
-    template_fields: Sequence[str] = aws_template_fields("user_name")
+    template_fields: Sequence[str] = account_template_fields("user_name")
     operator_extra_links = (IamUserConsoleLink(),)
 
     def __init__(self, *, user_name: str, **kwargs) -> None:
@@ -77,7 +124,7 @@ class TagUserOperator(IamUserOperator):
     :return: ``{"tagged": tags, "untagged": remove_keys}``.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("user_name", "tags", "remove_keys")
+    template_fields: Sequence[str] = account_template_fields("user_name", "tags", "remove_keys")
 
     def __init__(self, *, tags: dict[str, str] | None = None, remove_keys: list[str] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)

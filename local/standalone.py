@@ -4,7 +4,7 @@
 stand-in and ``airflow standalone`` (scheduler, dag-processor, api-server and triggerer; LocalExecutor, SQLite,
 simple auth) with this project's DAGs and plugins, waits until the offboarding DAG is parsed, yields a
 ``Standalone`` handle (REST client, CLI runner, boto3 IAM client on the moto server, Slack messages) and stops
-everything it started on exit. Tests and ``sandbox/screenshots.py`` use it; ``python -m sandbox.standalone`` seeds
+everything it started on exit. Tests and ``local/screenshots.py`` use it; ``python -m local.standalone`` seeds
 a demo user and back-dated users for the stale-user reconciliation, and keeps it running until Ctrl-C.
 """
 
@@ -199,7 +199,12 @@ def airflow_env(home: Path, api_port: int, moto_url: str, slack_url: str) -> dic
                 "conn_type": "aws",
                 "login": "sandbox",
                 "password": "sandbox",
-                "extra": {"region_name": "us-east-1", "endpoint_url": moto_url},
+                "extra": {
+                    "region_name": "us-east-1",
+                    "endpoint_url": moto_url,
+                    # STS AssumeRole (member accounts of an organization) never uses endpoint_url in the provider.
+                    "service_config": {"sts": {"endpoint_url": moto_url}},
+                },
             }
         ),
         AIRFLOW_CONN_SLACK_DEFAULT=json.dumps(

@@ -1,6 +1,6 @@
 """``make screenshots``: run one offboarding on the standalone Airflow and save UI screenshots to docs/screenshots/.
 
-Starts the stack of ``sandbox.standalone`` in a throwaway AIRFLOW_HOME, seeds a user, triggers one offboarding
+Starts the stack of ``local.standalone`` in a throwaway AIRFLOW_HOME, seeds a user, triggers one offboarding
 through the REST API, then drives headless Chromium over the DevTools protocol (on a pipe: no extra package)
 to take PNGs of the run's grid and graph views, the task page with the AWS console link, and the trigger form.
 The browser is logged in the way the UI itself is: the token from ``POST /auth/token`` in the ``_token`` cookie.
@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from local.standalone import BYSTANDER, DAG_ID, DEMO_USER, ROOT, standalone
 from sandbox.seed import seed_user
-from sandbox.standalone import BYSTANDER, DAG_ID, DEMO_USER, ROOT, standalone
 
 OUT = ROOT / "docs" / "screenshots"
 WIDTH, HEIGHT = 1600, 1000

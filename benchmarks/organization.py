@@ -1,0 +1,204 @@
+"""Benchmark 5: a stale-user report over every account of an AWS Organization of 1, 10 and 50 accounts.
+
+For each size, a fresh sandbox moto server holds an organization (its management account and N-1 member
+accounts, made with Organizations ``CreateAccount``), each account with ``USERS_PER_ACCOUNT`` users made straight
+in moto's state (``POST /_sandbox/bulk_users``). A subprocess (``python -m benchmarks.organization URL REPS``)
+runs what the reconciliation DAG's tasks run, in one process and one account after the other:
+``targets.organization_targets`` (``list_accounts``), then per account ``reconciliation.find_in_account``
+(``find_stale_users``: the member role assumed with the organization connection's credentials, STS
+GetCallerIdentity, the credential report, the paged user listing), not sleeping between report polls. It first
+does the same once on an account outside the organization (imports, clients, code paths warmed up), then times
+each repetition of the whole report. Calls (IAM, STS, Organizations) are counted at the HTTP level from the
+sandbox's call log, by action and by account.
+
+Not measured here: Airflow's cost per mapped task (scheduling, a worker process per task; see the latency
+benchmark), nor running accounts at once (the DAG runs up to 16 at a time on a real executor).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
+
+from benchmarks.common import ROOT, Moto, moto_server, subprocess_env, summary
+
+SIZES = (1, 10, 50)
+REPETITIONS = 3
+USERS_PER_ACCOUNT = 100
+MAX_IDLE_DAYS = 90
+ORG_CONN_ID = "aws_org"
+#: An account outside the organization, read once before timing.
+WARM_UP_ACCOUNT = "999999999999"
+
+
+def _calls(url: str, method: str = "GET") -> list[dict]:
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/_sandbox/calls", method=method)) as response:
+        return json.load(response)
+
+
+def report_over_organization(now: datetime) -> dict:
+    """What the DAG's list_accounts and find_stale_users tasks run, for every account of the organization."""
+    from iam_lifecycle.reconciliation import find_in_account
+    from iam_lifecycle.targets import organization_targets
+
+    findings = [
+        find_in_account(target, now, MAX_IDLE_DAYS, [], poll_seconds=0, run_id="bench")
+        for target in organization_targets(ORG_CONN_ID)
+    ]
+    failed = [finding["error"] for finding in findings if "error" in finding]
+    if failed:
+        raise RuntimeError(f"accounts could not be read: {failed}")
+    return {"accounts": len(findings), "stale_users": sum(len(f["stale"]) + len(f["exempt"]) for f in findings)}
+
+
+def worker(url: str, repetitions: int) -> dict:
+    """In the subprocess: warm up outside the organization, then time ``repetitions`` reports and count calls."""
+    from iam_lifecycle.reconciliation import find_in_account
+    from iam_lifecycle.targets import member_target
+
+    warm_up = member_target(ORG_CONN_ID, {"Id": WARM_UP_ACCOUNT, "Name": "warm-up"}, None)
+    find_in_account(warm_up, datetime.now(UTC), MAX_IDLE_DAYS, [], poll_seconds=0, run_id="bench")
+    seconds, runs, found = [], [], {}
+    for _ in range(repetitions):
+        _calls(url, "DELETE")
+        started = time.perf_counter()
+        found = report_over_organization(datetime.now(UTC))
+        seconds.append(time.perf_counter() - started)
+        calls = [c for c in _calls(url) if c["service"] in ("iam", "sts", "organizations")]
+        per_account = Counter(c["account"] for c in calls if c["service"] == "iam")
+        runs.append(
+            {
+                "calls": len(calls),
+                "by_action": dict(Counter(f"{c['service']}:{c['action']}" for c in calls).most_common()),
+                "iam_calls_per_account": sorted(set(per_account.values())),
+            }
+        )
+    return {"seconds": seconds, "runs": runs, **found}
+
+
+def _organization(moto: Moto, accounts: int) -> list[str]:
+    """An organization of ``accounts`` accounts (the management one included), each with its users; their ids."""
+    orgs = moto.client("organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    for n in range(accounts - 1):
+        orgs.create_account(AccountName=f"member-{n:02}", Email=f"member-{n:02}@example.com")
+    ids = [account["Id"] for page in orgs.get_paginator("list_accounts").paginate() for account in page["Accounts"]]
+    for account in ids:
+        moto._request("/_sandbox/bulk_users", "POST", {"count": USERS_PER_ACCOUNT, "with_keys": 1, "account": account})
+    return ids
+
+
+def _connection(url: str) -> str:
+    """The organization connection: the management account's credentials; STS AssumeRole at the sandbox too."""
+    extra = {"region_name": "us-east-1", "endpoint_url": url, "service_config": {"sts": {"endpoint_url": url}}}
+    return json.dumps({"conn_type": "aws", "login": "bench", "password": "bench", "extra": extra})
+
+
+def _run_worker(url: str, repetitions: int, home: str) -> dict:
+    env = subprocess_env(
+        AIRFLOW_HOME=home,
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW_CONN_AWS_ORG=_connection(url),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.organization", url, str(repetitions)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"organization worker failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(home: str, log=print) -> dict:
+    """A report over an organization of each size, on a fresh server per size."""
+    results: dict = {"users_per_account": USERS_PER_ACCOUNT, "max_idle_days": MAX_IDLE_DAYS, "sizes": {}}
+    for size in SIZES:
+        with moto_server() as moto:
+            _organization(moto, size)
+            log(f"  {size:>3} accounts x {USERS_PER_ACCOUNT} users: {REPETITIONS} repetition(s) ...")
+            raw = _run_worker(moto.url, REPETITIONS, home)
+            first = raw["runs"][0]
+            results["sizes"][size] = {
+                "accounts": raw["accounts"],
+                "stale_users": raw["stale_users"],
+                "calls_first": first["calls"],
+                "by_action_first": first["by_action"],
+                "iam_calls_per_account_first": first["iam_calls_per_account"],
+                "calls": [r["calls"] for r in raw["runs"]],
+                "seconds": summary(raw["seconds"]),
+            }
+            log(
+                f"      {first['calls']} calls ({first['calls'] / size:.1f} per account), "
+                f"{summary(raw['seconds'])['median']:.2f} s median, {raw['stale_users']} stale users"
+            )
+    return results
+
+
+def headline(results: dict) -> str:
+    sizes = results["organization"]["sizes"]
+    parts = [
+        f"{size} account{'' if int(size) == 1 else 's'} {row['calls_first']} calls in {row['seconds']['median']:.2f} s"
+        for size, row in sizes.items()
+    ]
+    return "stale-user report over an organization: " + "; ".join(parts)
+
+
+def markdown_section(results: dict) -> list[str]:
+    """The BENCHMARKS.md section (``report.write_markdown`` adds it when the results have it)."""
+    from benchmarks.report import _actions, bullet, para, timing
+
+    organization = results["organization"]
+    sizes = organization["sizes"]
+    lines = [
+        "## 5. A stale-user report over an AWS Organization",
+        "",
+        para(
+            f"Organizations of {', '.join(list(sizes)[:-1])} and {list(sizes)[-1]} accounts (the management account "
+            "included), each "
+            f"account with {organization['users_per_account']} users made straight in moto's state. What the "
+            "reconciliation DAG runs with `organization_conn_id` (`list_accounts`, then `find_stale_users` per "
+            "account through the member role), in one process and one account after the other, without sleeping "
+            "between credential-report polls; the DAG itself runs the accounts as mapped tasks, up to 16 at once. "
+            f"Calls are those of the first of {len(next(iter(sizes.values()))['calls'])} repetitions: a daily run "
+            "meets a credential report to generate, as the first does; later ones find it ready and save a call "
+            "per account."
+        ),
+        "",
+        "| accounts | calls | calls per account | IAM calls per account | wall time (sequential) | stale users |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, row in sizes.items():
+        per_account = "/".join(str(n) for n in row["iam_calls_per_account_first"])
+        lines.append(
+            f"| {size} | {row['calls_first']} | {row['calls_first'] / int(size):.1f} | {per_account} | "
+            f"{timing(row['seconds'])} | {row['stale_users']:,} |"
+        )
+    largest = list(sizes)[-1]
+    lines += [
+        "",
+        bullet(f"Calls at {largest} accounts, by action: {_actions(sizes[largest]['by_action_first'])}."),
+        bullet(
+            "Per account: two STS `AssumeRole` (one for the STS client that checks the account, one for the IAM "
+            "client: each hook builds its own session), `GetCallerIdentity`, `GenerateCredentialReport` twice "
+            "(started, then complete), `GetCredentialReport` and one `GetAccountAuthorizationDetails` page per 1,000 "
+            "users; none per user. Organizations `ListAccounts` is one call per page: up to 20 accounts on AWS, 100 "
+            "on moto."
+        ),
+        "",
+    ]
+    return lines
+
+
+if __name__ == "__main__":
+    print(json.dumps(worker(sys.argv[1], int(sys.argv[2]))))

@@ -1,0 +1,142 @@
+"""
+### Offboard an IAM user from every account of an AWS Organization
+
+Looks the user up in each account of the organization and offboards it, with `iam_user_offboarding`, in every
+account where it exists; then one Slack summary.
+
+1. **list_accounts** — the organization's ACTIVE accounts (Organizations ListAccounts through
+   `organization_conn_id`; under `organizational_unit_ids` if given) minus `exclude_account_ids`, in which no
+   call is made.
+2. **find_user** — one mapped task per account, labelled with its id and name, at most 16 at once: the role
+   `member_role_name` assumed with the organization connection's credentials, STS GetCallerIdentity (it must be
+   that account), one GetUser. An account that cannot be read (AssumeRole denied, the role missing…) is kept
+   with its error, and the others go on.
+3. **where_it_exists** — the accounts where the user exists, where it does not, and where it could not be looked
+   for (its XCom).
+4. **offboard_in_account** — one `iam_user_offboarding` run per account where the user exists (its own snapshot,
+   protection checks and Slack message), with `account_id`, `member_role_name`, the organization connection as
+   `aws_conn_id`, `dry_run` and `reason`; each waited for, at most 4 at once.
+5. **summarize**, **notify_slack** — deleted in which accounts (in a dry run: plan posted), absent from which,
+   failed in which (an account where the user could not be looked for counts as failed).
+6. **fail_on_failed_accounts** — the run fails, once Slack has been told, if any account failed.
+
+Trigger with `{"user_name": "alice", "reason": "JIRA-123", "organization_conn_id": "aws_organization"}`.
+"""
+
+from __future__ import annotations
+
+from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from iam_lifecycle import organization, targets
+from iam_lifecycle.defaults import (
+    START_DATE,
+    default_args,
+    document_tasks,
+    exclude_account_ids_param,
+    member_role_name_param,
+    organization_conn_id_param,
+    organizational_unit_ids_param,
+)
+from iam_lifecycle.notifications import organization_offboarding_message
+from iam_lifecycle.params import IAM_USER_NAME_PATTERN
+from iam_lifecycle.triggers import OFFBOARDING_DAG_ID, trigger_offboardings
+
+OFFBOARD_TASK_ID = "offboard_in_account"
+
+
+@dag(
+    dag_id="iam_user_offboarding_organization",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    doc_md=__doc__,
+    tags=["iam", "lifecycle", "offboarding", "organization"],
+    default_args=default_args(),
+    params={
+        "user_name": Param(
+            type="string",
+            pattern=IAM_USER_NAME_PATTERN,
+            title="IAM user name",
+            description="Name of the IAM user to offboard from every account where it exists (not its ARN).",
+        ),
+        "reason": Param(
+            "",
+            type=["null", "string"],
+            title="Reason",
+            description="Free text shown in the Slack messages and kept in each snapshot, e.g. a ticket number.",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Each account's offboarding posts its plan to Slack and changes nothing.",
+        ),
+        "organization_conn_id": organization_conn_id_param(
+            "aws_default",
+            "AWS connection into the organization's management (or delegated administrator) account: it lists the "
+            "accounts, and its credentials assume the member role in each.",
+        ),
+        "member_role_name": member_role_name_param(),
+        "exclude_account_ids": exclude_account_ids_param(),
+        "organizational_unit_ids": organizational_unit_ids_param(),
+    },
+)
+def iam_user_offboarding_organization():
+    @task
+    def list_accounts(params: dict) -> list[dict]:
+        """The organization's ACTIVE accounts, minus those left out, each reached through the member role."""
+        return targets.organization_targets(
+            params["organization_conn_id"],
+            params.get("member_role_name"),
+            exclude_account_ids=params.get("exclude_account_ids") or [],
+            organizational_unit_ids=params.get("organizational_unit_ids") or [],
+        )
+
+    @task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=targets.MAX_ACCOUNTS_AT_ONCE)
+    def find_user(target: dict, params: dict, run_id: str) -> dict:
+        """Whether the user exists in this account (AssumeRole, GetCallerIdentity, one GetUser); an account that
+        cannot be read is returned with its error, so the others go on."""
+        get_current_context()["account_label"] = targets.target_label(target)  # labels the mapped task in the UI
+        return organization.find_user(target, params["user_name"], run_id)
+
+    @task
+    def where_it_exists(lookups: list[dict], params: dict) -> dict:
+        """The accounts where the user exists, is absent, or could not be looked for; an offboarding conf for each
+        account where it exists."""
+        return organization.plan_offboardings(list(lookups), params)
+
+    @task
+    def accounts_to_offboard(plan: dict) -> list[dict]:
+        """The conf of each iam_user_offboarding run to trigger (a mapping needs a task's own return value)."""
+        return plan["confs"]
+
+    @task(trigger_rule="all_done")
+    def summarize(plan: dict, params: dict, run_id: str) -> dict:
+        """How each account's offboarding ended (read from its run), and the Slack summary; runs whatever they did."""
+        ti = get_current_context()["ti"]
+        run_ids = ti.xcom_pull(task_ids=OFFBOARD_TASK_ID, key="trigger_run_id", map_indexes=range(len(plan["confs"])))
+        ended = organization.outcomes(plan, run_ids or [], lambda rid: ti.get_dagrun_state(OFFBOARDING_DAG_ID, rid))
+        return {
+            "text": organization_offboarding_message(params, run_id, plan, ended),
+            "failed": organization.failed_reason(plan, ended),
+        }
+
+    @task
+    def fail_on_failed_accounts(summary: dict) -> None:
+        """Fail the run, once Slack has been told, when the user could not be looked for or offboarded somewhere."""
+        if summary["failed"]:
+            raise AirflowFailException(summary["failed"])
+
+    plan = where_it_exists(find_user.expand(target=list_accounts()))
+    offboarded = trigger_offboardings(OFFBOARD_TASK_ID, accounts_to_offboard(plan))
+    summary = summarize(plan)
+    offboarded >> summary
+    notified = SlackWebhookOperator(
+        task_id="notify_slack", slack_webhook_conn_id="slack_default", message=summary["text"]
+    )
+    notified >> fail_on_failed_accounts(summary)
+
+
+document_tasks(iam_user_offboarding_organization())

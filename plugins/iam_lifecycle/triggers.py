@@ -1,0 +1,47 @@
+"""Offboarding many users, each in its own ``iam_user_offboarding`` run: the one way every DAG does it.
+
+Each triggered run has its own snapshot, protection checks and Slack message, and shows in the UI as a run of
+the offboarding DAG; the triggering task waits for it and fails if it fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+
+OFFBOARDING_DAG_ID = "iam_user_offboarding"
+
+
+def trigger_offboardings(task_id: str, confs: Any, *, max_at_once: int = 4) -> Any:
+    """
+    A mapped task that triggers one offboarding run per conf (``user_name``, ``reason``, ``aws_conn_id``, and
+    ``account_id``, ``member_role_name`` to act in a member account of an organization…) and
+    waits for it, at most ``max_at_once`` at a time across runs (IAM's rate limit is account-wide).
+
+    :param confs: an XComArg resolving to the list of confs.
+    """
+    return TriggerDagRunOperator.partial(
+        task_id=task_id,
+        trigger_dag_id=OFFBOARDING_DAG_ID,
+        logical_date=None,
+        wait_for_completion=True,
+        poke_interval=10,
+        deferrable=False,
+        max_active_tis_per_dag=max_at_once,
+        # The user, and the member account when the run acts in one (the organization's offboarding: one per account).
+        map_index_template="{{ task.conf['user_name'] }}"
+        "{% if task.conf.get('account_id') %} in {{ task.conf['account_id'] }}{% endif %}",
+        # The offboarding's own tasks already retried; triggering it again would offboard the user twice.
+        retry_policy=ExceptionRetryPolicy(
+            rules=[
+                RetryRule(
+                    exception="airflow.sdk.exceptions.AirflowException",
+                    match_subclasses=False,
+                    action=RetryAction.FAIL,
+                    reason="the triggered iam_user_offboarding run failed",
+                )
+            ]
+        ),
+    ).expand(conf=confs)
