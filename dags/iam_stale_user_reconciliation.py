@@ -2,11 +2,13 @@
 ### Reconcile stale IAM users
 
 Daily: in each account of `aws_conn_ids`, or each account of an AWS Organization (`organization_conn_id`), find
-the IAM users nobody has used for `max_idle_days` days or more, report them, and, in mode `disable` or `delete`,
-act on the stalest `max_users` of them.
+the IAM users nobody has used for `max_idle_days` days or more, and the unused credentials of every user, report
+them, and, in mode `revoke`, `disable` or `delete`, act on at most `max_users` users.
 
 A user is **stale** when it was created at least `max_idle_days` days ago and neither its console password nor
-any of its access keys was used within them (the account's credential report; up to 4 hours old).
+any of its access keys was used within them (the account's credential report; up to 4 hours old). A
+**credential is unused** — whether or not its user is stale — when an active access key or a console password
+was not used for `max_idle_days` days (never used: since its creation).
 
 1. **list_accounts** — one per connection of `aws_conn_ids`; or, with `organization_conn_id`, the organization's
    ACTIVE accounts (under `organizational_unit_ids` if given) minus `exclude_account_ids`, each read through its
@@ -17,12 +19,14 @@ any of its access keys was used within them (the account's credential report; up
    tagged `lifecycle:protected=true`, or the DAG's own identity are exempt: listed with the reason, never acted
    on. An account that cannot be read (a missing connection, a role that cannot be assumed, another account
    than expected, AccessDenied…) is reported with its error and the other accounts carry on.
-2. **plan_reconciliation** — in mode `disable` or `delete`, at most `max_users` users over all accounts, stalest
-   first; the others are reported, not touched.
+2. **plan_reconciliation** — in mode `revoke`, `disable` or `delete`, at most `max_users` users over all accounts,
+   stalest first; the others are reported, not touched.
 3. **write_reports** — the full report as JSON, per account, at `<snapshot root>/reports/<account>/<time>.json`.
-4. Mode `disable` (like AWS's RevokeUnusedIAMUserCredentials): **snapshot_stale_user** (every user's snapshot,
-   before any change), **deactivate_access_keys**, **delete_login_profile**, **tag_disabled**
-   (`lifecycle:disabled-at=YYYY-MM-DD`; a user so tagged is not disabled again).
+4. Mode `revoke` (like AWS's RevokeUnusedIAMUserCredentials, credential by credential): **snapshot_user** (every
+   user's snapshot, before any change), **deactivate_access_keys** (the unused active keys), and
+   **delete_login_profile** (an unused console password); keys and passwords in use, and users, stay. Mode
+   `disable`, user by user: the same tasks take every active key and the password of each stale user, and
+   **tag_disabled** tags it `lifecycle:disabled-at=YYYY-MM-DD` (a user so tagged is not disabled again).
 5. Mode `delete`: **offboard_stale_user** triggers `iam_user_offboarding` once per user (its own run, snapshot,
    protection checks and Slack message) and waits for it; an offboarding that fails fails this run.
 6. **notify_slack** — per account the counts, the stale and exempt users and the report file; what was done.
@@ -38,7 +42,7 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import disabling, protection, reconciliation, reports, targets
+from iam_lifecycle import protection, reconciliation, reports, revocation, targets
 from iam_lifecycle.defaults import (
     START_DATE,
     default_args,
@@ -78,8 +82,10 @@ from iam_lifecycle.triggers import trigger_offboardings
             type="string",
             enum=list(reconciliation.MODES),
             title="Mode",
-            description="report: change nothing; disable: deactivate access keys, delete the console password and "
-            "tag lifecycle:disabled-at; delete: offboard each user through iam_user_offboarding.",
+            description="report: change nothing; revoke: deactivate each unused access key and delete each unused "
+            "console password, of any user; disable: deactivate every access key of each stale user, delete its "
+            "console password and tag lifecycle:disabled-at; delete: offboard each stale user through "
+            "iam_user_offboarding.",
         ),
         "max_users": Param(
             10,
@@ -128,7 +134,10 @@ def iam_stale_user_reconciliation():
     def plan_reconciliation(findings: list[dict], params: dict, run_id: str) -> dict:
         """Who this run acts on: at most `max_users` over all accounts, stalest first."""
         try:
-            return reconciliation.plan_reconciliation(list(findings), params["mode"], params["max_users"], run_id)
+            today = get_current_context()["dag_run"].run_after.date().isoformat()
+            return reconciliation.plan_reconciliation(
+                list(findings), params["mode"], params["max_users"], run_id, today=today
+            )
         except ValueError as error:
             raise nothing_changed(str(error)) from None
 
@@ -141,15 +150,15 @@ def iam_stale_user_reconciliation():
         )
 
     @task
-    def users_to_disable(plan: dict) -> list[dict]:
-        """The users to disable, each with its account's connection (empty unless mode is disable)."""
-        return plan["disable"]
+    def users_to_revoke(plan: dict) -> list[dict]:
+        """The users whose credentials go, each with its account and what to revoke (modes revoke and disable)."""
+        return plan["revoke"]
 
     @task(map_index_template="{{ user_label }}")
-    def snapshot_stale_user(target: dict, run_id: str) -> dict:
-        """Check the user again (exists, not protected now) and write its snapshot; what disabling it needs."""
+    def snapshot_user(target: dict, run_id: str) -> dict:
+        """Check the user again (exists, not protected now), write its snapshot and resolve what to revoke."""
         get_current_context()["user_label"] = f"{target['user_name']} ({target['account']})"
-        return disabling.prepare_disabling(target, run_id)
+        return revocation.prepare_revocation(target, run_id)
 
     @task
     def users_to_delete(plan: dict) -> list[dict]:
@@ -170,20 +179,18 @@ def iam_stale_user_reconciliation():
     plan = plan_reconciliation(find_stale_users.expand(target=list_accounts()))
     report_uris = write_reports(plan)
 
-    # disable: every snapshot is written before the first change (the mapped tasks below wait for all of them).
-    disabled = snapshot_stale_user.expand(target=users_to_disable(plan))
-    report_uris >> disabled
+    # revoke and disable: every snapshot is written before the first change (the tasks below wait for all of them).
+    prepared = snapshot_user.expand(target=users_to_revoke(plan))
+    report_uris >> prepared
     deactivated = DeactivateAccessKeysOperator.partial(
         task_id="deactivate_access_keys", map_index_template="{{ task.user_name }}"
-    ).expand_kwargs(disabled.map(disabling.access_keys_kwargs))
+    ).expand_kwargs(prepared.map(revocation.access_keys_kwargs))
     login_deleted = DeleteLoginProfileOperator.partial(
         task_id="delete_login_profile", map_index_template="{{ task.user_name }}"
-    ).expand_kwargs(disabled.map(disabling.user_kwargs))
-    tagged = TagUserOperator.partial(
-        task_id="tag_disabled",
-        tags={reconciliation.DISABLED_AT_TAG: "{{ dag_run.run_after | ds }}"},
-        map_index_template="{{ task.user_name }}",
-    ).expand_kwargs(disabled.map(disabling.user_kwargs))
+    ).expand_kwargs(prepared.map(revocation.login_profile_kwargs))
+    tagged = TagUserOperator.partial(task_id="tag_disabled", map_index_template="{{ task.user_name }}").expand_kwargs(
+        prepared.map(revocation.tag_kwargs)
+    )
     [deactivated, login_deleted] >> tagged
 
     # delete: the offboarding DAG, one run per user, so each has its own snapshot, checks and Slack message.

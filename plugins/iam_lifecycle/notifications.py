@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from iam_lifecycle.staleness import CREDENTIAL_NAMES
 from iam_lifecycle.targets import target_label
 
 #: How each kind of removed thing is named in a message, singular and plural.
@@ -133,10 +134,6 @@ def provisioning_message(spec: Mapping[str, Any], caller_arn: str, secret_arn: s
     return "\n".join(lines)
 
 
-#: How the credential report's credentials are named in the stale-user report.
-CREDENTIAL_NAMES = {"password": "console password", "access_key_1": "access key 1", "access_key_2": "access key 2"}
-
-
 def _counted(count: int, singular: str, plural: str | None = None) -> str:
     """'1 stale user', '2 stale users'."""
     return f"{count} {singular if count == 1 else plural or singular + 's'}"
@@ -152,6 +149,40 @@ def _stale_user_line(entry: Mapping[str, Any]) -> str:
 
 def _capped(lines: list[str], limit: int, more: str) -> list[str]:
     return lines[:limit] + ([f"…and {len(lines) - limit} more{more}"] if len(lines) > limit else [])
+
+
+def _credential_list(credentials: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{CREDENTIAL_NAMES[c['credential']]} ({_counted(c['idle_days'], 'day')})" for c in credentials)
+
+
+def _unused_credential_lines(unused: Mapping[str, Any] | None, limit: int) -> list[str]:
+    """The section on unused credentials of users in use or not: each credential with its idle days."""
+    if not unused or not (unused["revocable"] or unused["exempt"] or unused["not_judged"]):
+        return []
+    count = sum(len(entry["credentials"]) for entry in unused["revocable"])
+    lines = [f"Unused credentials: {_counted(count, 'credential')} of {_counted(len(unused['revocable']), 'user')}"]
+    lines += _capped(
+        [f"• {entry['user_name']}: {_credential_list(entry['credentials'])}" for entry in unused["revocable"]],
+        limit,
+        "",
+    )
+    lines += [f"• exempt: {entry['user_name']}: {entry['reason']}" for entry in unused["exempt"]][:limit]
+    lines += [f"• not judged: {entry['user_name']}: {entry['reason']}" for entry in unused["not_judged"]][:limit]
+    return lines
+
+
+def _revoked_lines(selected: list[dict[str, Any]]) -> list[str]:
+    """What revoke mode did, per account: access keys deactivated and console passwords deleted."""
+    by_account: dict[str, list[int]] = {}
+    for entry in selected:
+        counts = by_account.setdefault(entry["account"], [0, 0])
+        for credential in entry["credentials"]:
+            counts[credential["credential"] == "password"] += 1
+    return [
+        f"Revoked in account {account}: {_counted(keys, 'access key')} deactivated, "
+        f"{_counted(passwords, 'console password')} deleted"
+        for account, (keys, passwords) in sorted(by_account.items())
+    ] + [f"Users whose unused credentials were revoked: {', '.join(e['user_name'] for e in selected)}"]
 
 
 def _read_through(finding: Mapping[str, Any]) -> str:
@@ -185,6 +216,7 @@ def reconciliation_message(
             f"• exempt: {e['user_name']}, idle {_counted(e['idle_days'], 'day')}: {e['reason']}" for e in exempt
         ]
         lines += _capped(exempt_lines, limit, " exempt")
+        lines += _unused_credential_lines(finding.get("unused_credentials"), limit)
         lines.append(f"Report: {report_uris[finding['account']]}")
     for failed in plan["failed"]:
         account = failed["account"] or "unknown"
@@ -194,6 +226,8 @@ def reconciliation_message(
         lines.append("Report only: nothing was changed.")
     elif not plan["selected"]:
         lines.append(f"Nobody to {mode}: nothing was changed.")
+    elif mode == "revoke":
+        lines += _revoked_lines(plan["selected"])
     elif mode == "disable":
         lines.append(
             f"Disabled {len(plan['selected'])} (access keys deactivated, console password deleted, "

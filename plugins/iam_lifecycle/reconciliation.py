@@ -22,10 +22,17 @@ from iam_lifecycle import protection, snapshots
 from iam_lifecycle.connections import AccountMismatchError
 from iam_lifecycle.credential_report import fetch_credential_report
 from iam_lifecycle.hooks import IamHook, StsHook, account_hook
-from iam_lifecycle.staleness import ROOT_ACCOUNT, parse_credential_report, stale_users
+from iam_lifecycle.revocation import unused_by_user
+from iam_lifecycle.staleness import (
+    CREDENTIAL_NAMES,
+    ROOT_ACCOUNT,
+    parse_credential_report,
+    stale_users,
+    unused_credentials,
+)
 from iam_lifecycle.targets import connection_target, member_fields, target_label
 
-MODES = ("report", "disable", "delete")
+MODES = ("report", "revoke", "disable", "delete")
 #: Set by the disable mode to the day it disabled the user; such a user is not disabled again.
 DISABLED_AT_TAG = "lifecycle:disabled-at"
 
@@ -64,14 +71,16 @@ def find_in_account(
         hook = account_hook(IamHook, target, run_id)
         rows = parse_credential_report(fetch_credential_report(hook, poll_seconds=poll_seconds))
         stale = stale_users(rows, now, max_idle_days)
+        unused = unused_credentials(rows, now, max_idle_days)
         users = hook.list_users_with_details()
     except Exception as error:
         log.exception("Could not scan the account of %s", target_label(target))
         if isinstance(error, AccountMismatchError):
             account = error.account
         return failed_finding(target["aws_conn_id"], account, error) | member_fields(target)
-    return account_findings(rows, stale, users, caller_arn, patterns, aws_conn_id=target["aws_conn_id"]) | (
-        member_fields(target)
+    findings = account_findings(rows, stale, users, caller_arn, patterns, aws_conn_id=target["aws_conn_id"])
+    return (
+        findings | {"unused_credentials": unused_by_user(unused, users, caller_arn, patterns)} | member_fields(target)
     )
 
 
@@ -146,22 +155,58 @@ def stale_reason(idle_days: int, run_id: str) -> str:
     return f"stale: idle {idle_days} {days} (iam_stale_user_reconciliation run {run_id})"
 
 
-def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: int, run_id: str) -> dict[str, Any]:
-    """
-    Which stale users this run acts on: at most ``max_users`` over all accounts, stalest first.
+def unused_reason(entry: dict[str, Any], run_id: str) -> str:
+    """The reason a revocation gives (in snapshots): which credentials, and how long unused."""
+    names = ", ".join(CREDENTIAL_NAMES[c["credential"]] for c in entry["credentials"])
+    return f"unused: {names}, idle up to {entry['idle_days']} days (iam_stale_user_reconciliation run {run_id})"
 
-    In ``report`` mode nobody. In ``disable`` mode users already tagged ``lifecycle:disabled-at`` are left out
-    (disabling them again would change nothing but the date); ``delete`` mode takes them too.
+
+def _candidates(findings: list[dict[str, Any]], mode: str, run_id: str, today: str) -> list[dict[str, Any]]:
+    """Every user the mode could act on, with its account, the reason, and (revoke, disable) what to revoke."""
+    candidates = []
+    for finding in findings:
+        account = {
+            "account": finding["account"],
+            "aws_conn_id": finding["aws_conn_id"],
+            "caller_arn": finding["caller_arn"],
+            **member_fields(finding),
+        }
+        if mode == "revoke":
+            for entry in finding.get("unused_credentials", {}).get("revocable", []):
+                candidates.append({**entry, **account, "reason": unused_reason(entry, run_id), "tags": {}})
+            continue
+        for entry in finding["stale"]:
+            if mode == "disable" and entry["disabled_at"]:
+                continue
+            candidate = {**entry, **account, "reason": stale_reason(entry["idle_days"], run_id)}
+            if mode == "disable":
+                candidate |= {"credentials": None, "tags": {DISABLED_AT_TAG: today}}
+            candidates.append(candidate)
+    return sorted(candidates, key=lambda c: (-c["idle_days"], c["account"], c["user_name"]))
+
+
+def plan_reconciliation(
+    findings: list[dict[str, Any]], mode: str, max_users: int, run_id: str, today: str = ""
+) -> dict[str, Any]:
+    """
+    Which users this run acts on: at most ``max_users`` over all accounts, stalest first.
+
+    In ``report`` mode nobody. In ``revoke`` mode the users with unused credentials (any user, stale or not, that
+    is not protected), each with those credentials. In ``disable`` mode the stale users, less those already tagged
+    ``lifecycle:disabled-at`` (disabling them again would change nothing but the date); ``delete`` mode takes them
+    too.
 
     :param findings: :func:`account_findings` or :func:`failed_finding` per account.
+    :param today: the run's date (ISO), the value of the ``lifecycle:disabled-at`` tag in disable mode.
     :raises ValueError: an unknown mode, or two connections of the same account (its users would be acted on
         twice).
     :return: ``{"mode", "max_users", "accounts": [...], "failed": [...], "selected": [...], "over_cap": [...],
-        "disable": [...], "delete": [...]}``. ``accounts`` holds the accounts read, ``failed`` the
-        :func:`failed_finding` of those that could not be. ``selected`` and ``over_cap`` hold the candidates
-        (stale entries with ``account``, ``aws_conn_id``, ``caller_arn``, ``reason`` and, in a member account of an
-        organization, ``account_id``, ``account_name`` and ``member_role_name``) acted on and left alone because
-        of the cap. ``disable`` is ``selected`` in disable mode (else empty); ``delete`` is, in delete mode, the
+        "revoke": [...], "delete": [...]}``. ``accounts`` holds the accounts read, ``failed`` the
+        :func:`failed_finding` of those that could not be. ``selected`` and ``over_cap`` hold the candidates (with
+        ``account``, ``aws_conn_id``, ``caller_arn``, ``reason`` and, in a member account of an organization,
+        ``account_id``, ``account_name`` and ``member_role_name``) acted on and left alone because of the cap.
+        ``revoke`` is ``selected`` in revoke and disable modes (for ``iam_lifecycle.revocation``; each with
+        ``credentials`` — None for all — and ``tags``), else empty; ``delete`` is, in delete mode, the
         :func:`offboarding_conf` of each ``iam_user_offboarding`` run to trigger.
     """
     if mode not in MODES:
@@ -175,23 +220,7 @@ def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: in
                 f"connections {other} and {finding['aws_conn_id']} are both account {finding['account']}; "
                 "list each account once"
             )
-    candidates = []
-    if mode != "report":
-        for finding in findings:
-            for entry in finding["stale"]:
-                if mode == "disable" and entry["disabled_at"]:
-                    continue
-                candidates.append(
-                    {
-                        **entry,
-                        "account": finding["account"],
-                        "aws_conn_id": finding["aws_conn_id"],
-                        "caller_arn": finding["caller_arn"],
-                        "reason": stale_reason(entry["idle_days"], run_id),
-                        **member_fields(finding),
-                    }
-                )
-    candidates.sort(key=lambda c: (-c["idle_days"], c["account"], c["user_name"]))
+    candidates = [] if mode == "report" else _candidates(findings, mode, run_id, today or str(datetime.date.today()))
     selected, over_cap = candidates[:max_users], candidates[max_users:]
     return {
         "mode": mode,
@@ -200,7 +229,7 @@ def plan_reconciliation(findings: list[dict[str, Any]], mode: str, max_users: in
         "failed": failed,
         "selected": selected,
         "over_cap": over_cap,
-        "disable": selected if mode == "disable" else [],
+        "revoke": selected if mode in ("revoke", "disable") else [],
         "delete": [offboarding_conf(c) for c in selected] if mode == "delete" else [],
     }
 

@@ -25,23 +25,30 @@ def account_report(
 ) -> dict[str, Any]:
     """
     The JSON report of one account: every stale user (``action``: what this run does to it: ``disable``,
-    ``delete``, or ``none``, with ``not_acted_on`` saying why for those over the cap), every exempt one, and
-    (``failed_accounts``) the run's other connections that could not be read, each with its error.
+    ``delete``, or ``none``, with ``not_acted_on`` saying why for those over the cap), every exempt one, the
+    unused credentials of any user (``unused_credentials``: ``revocable`` each with its ``action``, ``revoke`` or
+    ``none``; ``exempt`` with the reason; ``not_judged``), and (``failed_accounts``) the run's other connections
+    that could not be read, each with its error.
 
     :param plan: as ``iam_lifecycle.reconciliation.plan_reconciliation`` returns it.
     :param finding: one of ``plan["accounts"]``.
     """
     acted = {(c["account"], c["user_name"]) for c in plan["selected"]}
     over_cap = {(c["account"], c["user_name"]) for c in plan["over_cap"]}
-    stale = []
-    for entry in finding["stale"]:
+
+    def with_action(entry: dict[str, Any], mode: str) -> dict[str, Any]:
         key = (finding["account"], entry["user_name"])
-        item = {**entry, "action": plan["mode"] if key in acted else "none"}
-        if key in over_cap:
+        item = {**entry, "action": mode if plan["mode"] == mode and key in acted else "none"}
+        if plan["mode"] == mode and key in over_cap:
             item["not_acted_on"] = f"over the cap (max_users={plan['max_users']})"
-        elif plan["mode"] == "disable" and key not in acted and entry["disabled_at"]:
+        elif mode == "disable" == plan["mode"] and key not in acted and entry["disabled_at"]:
             item["not_acted_on"] = f"already disabled on {entry['disabled_at']}"
-        stale.append(item)
+        return item
+
+    stale_mode = plan["mode"] if plan["mode"] in ("disable", "delete") else "none"
+    stale = [with_action(entry, stale_mode) for entry in finding["stale"]]
+    unused = finding.get("unused_credentials", {"revocable": [], "exempt": [], "not_judged": []})
+    unused = unused | {"revocable": [with_action(entry, "revoke") for entry in unused["revocable"]]}
     return {
         "version": REPORT_VERSION,
         "generated_at": generated_at.isoformat(),
@@ -57,6 +64,7 @@ def account_report(
         "users_scanned": finding["users_scanned"],
         "stale": stale,
         "exempt": finding["exempt"],
+        "unused_credentials": unused,
         "failed_accounts": plan["failed"],
     }
 

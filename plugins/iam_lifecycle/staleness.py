@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ROOT_ACCOUNT = "<root_account>"
@@ -96,3 +96,70 @@ def stale_users(report_rows: list[dict[str, str]], now: datetime, max_idle_days:
             }
         )
     return sorted(stale, key=lambda user: (-user["idle_days"], user["user_name"]))
+
+
+#: IAM serves a credential report up to this old: a user created since may be missing from it, or shown without
+#: credentials it has. Its credentials are not judged.
+REPORT_MAX_AGE = timedelta(hours=4)
+#: How the credentials are named in a report row's columns, and in messages and reports.
+PASSWORD = "password"
+CREDENTIAL_NAMES = {PASSWORD: "console password", "access_key_1": "access key 1", "access_key_2": "access key 2"}
+
+
+def _active_credentials(row: dict[str, str]) -> dict[str, tuple[datetime, datetime | None]]:
+    """The user's credentials that can be used now, each with (when it was created, when it was last used)."""
+    created = _date(row["user_creation_time"])
+    credentials = {}
+    if row.get("password_enabled") == "true":
+        # password_last_changed is the password's creation unless it was changed since: a fair start of idleness.
+        since = _date(row.get("password_last_changed")) or created
+        credentials[PASSWORD] = (since, _date(row.get("password_last_used")))
+    for slot in ACCESS_KEY_SLOTS:
+        rotated = _date(row.get(f"access_key_{slot}_last_rotated"))
+        if rotated and row.get(f"access_key_{slot}_active") == "true":
+            credentials[f"access_key_{slot}"] = (rotated, _date(row.get(f"access_key_{slot}_last_used_date")))
+    return credentials
+
+
+def unused_credentials(report_rows: list[dict[str, str]], now: datetime, max_idle_days: int) -> dict[str, list]:
+    """
+    The credentials of any user, active or not, that nobody has used for ``max_idle_days`` days or more.
+
+    Definition. A credential is the console password when ``password_enabled`` is ``true``, and each access key
+    that exists and is active (``access_key_N_active`` is ``true``): an inactive key cannot be used, so it is left
+    as it is. Its idleness counts from its last use, or, never used, from its creation (``access_key_N_last_rotated``
+    for a key; ``password_last_changed``, else the user's creation, for a password). It is unused when that is
+    ``max_idle_days`` whole days or more before ``now`` — the per-credential check of AWS Config's
+    ``iam-user-unused-credentials-check`` and CIS 2.11 (45 days).
+
+    A user created less than :data:`REPORT_MAX_AGE` before ``now`` is not judged: the report may predate it.
+
+    :return: ``{"unused": [...], "not_judged": [...]}``. Each unused item is ``{"user_name", "arn", "credential"
+        ("password", "access_key_1" or "access_key_2"), "created" (ISO), "last_used" (ISO or None), "idle_days"}``,
+        sorted by ``idle_days`` descending, then user and credential; each not-judged item ``{"user_name",
+        "reason"}``.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    unused, not_judged = [], []
+    for row in report_rows:
+        if row["user"] == ROOT_ACCOUNT:
+            continue
+        if now - _date(row["user_creation_time"]) < REPORT_MAX_AGE:
+            not_judged.append({"user_name": row["user"], "reason": "created within the last 4 hours"})
+            continue
+        for name, (created, used) in _active_credentials(row).items():
+            idle_days = (now - (used or created)).days
+            if idle_days >= max_idle_days:
+                unused.append(
+                    {
+                        "user_name": row["user"],
+                        "arn": row["arn"],
+                        "credential": name,
+                        "created": created.isoformat(),
+                        "last_used": used.isoformat() if used else None,
+                        "idle_days": idle_days,
+                    }
+                )
+    unused.sort(key=lambda item: (-item["idle_days"], item["user_name"], item["credential"]))
+    return {"unused": unused, "not_judged": not_judged}

@@ -57,7 +57,7 @@ def test_report_finds_exactly_the_stale_users_and_changes_nothing(sandbox, monke
     iam_actions = sorted(c["action"] for c in sandbox.calls() if c["service"] == "iam")
     assert set(iam_actions) == {"GenerateCredentialReport", "GetCredentialReport", "GetAccountAuthorizationDetails"}
     assert len(iam_actions) <= 4
-    for task_id in ("snapshot_stale_user", "deactivate_access_keys", "tag_disabled", "offboard_stale_user"):
+    for task_id in ("snapshot_user", "deactivate_access_keys", "tag_disabled", "offboard_stale_user"):
         assert result.task_states[task_id] == "skipped"
 
     [finding] = result.xcom("plan_reconciliation")["accounts"]
@@ -98,10 +98,59 @@ def test_report_finds_exactly_the_stale_users_and_changes_nothing(sandbox, monke
             "lifecycle:protected=true",
             "• exempt: break-glass-admin, idle 200 days: IAM user break-glass-admin is protected: it matches "
             "'break-glass-*' in the Variable iam_lifecycle_protected_users",
+            "Unused credentials: 7 credentials of 6 users",
+            "• two-keys-one-idle: access key 1 (300 days)",
+            "• never-used-password: console password (200 days)",
+            "• idle-keys: access key 2 (150 days), access key 1 (120 days)",
+            "• idle-password: console password (150 days)",
+            "• idle-just-under: access key 1 (100 days)",
+            "• idle-just-over: console password (90 days)",
+            "• exempt: tagged-protected: IAM user tagged-protected is protected: it is tagged lifecycle:protected=true",
+            "• exempt: break-glass-admin: IAM user break-glass-admin is protected: it matches 'break-glass-*' in the "
+            "Variable iam_lifecycle_protected_users",
             f"Report: file://{report_file}",
             "Report only: nothing was changed.",
         ]
     )
+
+
+def test_revoke_takes_only_the_unused_credentials_and_leaves_every_user(sandbox, tmp_path):
+    iam = sandbox.iam
+    sandbox.make_user("one-idle-key", 400, keys=[1, 150])
+    sandbox.make_user("idle-password", 400, password=200, keys=[2])
+    sandbox.make_user("protected", 400, password=300, keys=[300], tags={"lifecycle:protected": "true"})
+    sandbox.make_user("fresh", 0.01, password="never", keys=["never"])  # created minutes ago: not judged
+    sandbox.make_user("all-used", 400, password=1, keys=[1])
+    sandbox.clear_calls()
+
+    result = run_dag(DAG_ID, {"mode": "revoke", "max_users": 10})
+
+    assert result.state == "success", result.task_states
+    assert sorted(changes(sandbox)) == [("DeleteLoginProfile", "idle-password"), ("UpdateAccessKey", "one-idle-key")]
+    assert key_statuses(iam, "one-idle-key") == ["Active", "Inactive"]
+    assert key_statuses(iam, "idle-password") == ["Active"] and not has_login_profile(iam, "idle-password")
+    for untouched in ("protected", "fresh", "all-used"):
+        assert has_login_profile(iam, untouched) and set(key_statuses(iam, untouched)) == {"Active"}
+    assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == [
+        "all-used",
+        "fresh",
+        "idle-password",
+        "one-idle-key",
+        "protected",
+    ]
+    for name in ("one-idle-key", "idle-password"):  # each snapshot taken before its change
+        [snapshot] = (tmp_path / "snapshots" / ACCOUNT / name).glob("*.json")
+        assert json.loads(snapshot.read_text())["reason"].startswith("unused: ")
+    [report_file] = (tmp_path / "snapshots" / "reports" / ACCOUNT).glob("*.json")
+    unused = json.loads(report_file.read_text())["unused_credentials"]
+    assert {(u["user_name"], u["action"]) for u in unused["revocable"]} == {
+        ("idle-password", "revoke"),
+        ("one-idle-key", "revoke"),
+    }
+    assert unused["not_judged"] == [{"user_name": "fresh", "reason": "created within the last 4 hours"}]
+    [message] = sandbox.messages
+    assert f"Revoked in account {ACCOUNT}: 1 access key deactivated, 1 console password deleted" in message
+    assert "• not judged: fresh: created within the last 4 hours" in message
 
 
 def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_path):

@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.iam.models import iam_backends
 
-from iam_lifecycle import disabling, organization, targets
+from iam_lifecycle import organization, revocation, targets
 from iam_lifecycle.hooks import IamHook, account_hook
 from iam_lifecycle.notifications import organization_offboarding_message, reconciliation_message
 from iam_lifecycle.reconciliation import account_errors_reason, find_in_account, plan_reconciliation
@@ -218,7 +218,7 @@ def test_a_member_account_is_scanned_through_its_role_and_its_users_are_acted_on
             "member_role_name": "IamLifecycleRole",
         }
     ]
-    assert disabling.user_kwargs(plan["selected"][0]) == {
+    assert revocation.user_kwargs(plan["selected"][0]) == {
         "user_name": "idle",
         "aws_conn_id": "aws_org",
         "account_id": "111111111111",
@@ -246,9 +246,9 @@ def test_a_disabled_user_is_snapshotted_through_its_accounts_role(orgs, tmp_path
     monkeypatch.delenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", raising=False)
     account_hook(IamHook, member("111111111111", "dev"), RUN_ID).conn.create_user(UserName="idle")
     caller = "arn:aws:sts::111111111111:assumed-role/IamLifecycleRole/manual__1"
-    entry = {"user_name": "idle", "caller_arn": caller, "reason": "stale", **member("111111111111", "dev")}
+    entry = {"user_name": "idle", "caller_arn": caller, "reason": "stale", "credentials": None, "tags": {}}
 
-    prepared = disabling.prepare_disabling(entry, RUN_ID)
+    prepared = revocation.prepare_revocation(entry | member("111111111111", "dev"), RUN_ID)
 
     assert prepared["snapshot_uri"].startswith(f"file://{tmp_path}/111111111111/idle/")
 

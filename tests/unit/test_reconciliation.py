@@ -97,7 +97,7 @@ def test_the_cap_takes_the_stalest_users_over_all_accounts():
         {"user_name": "a", "reason": "stale: idle 100 days (iam_stale_user_reconciliation run run-1)",
          "aws_conn_id": "aws_second"},
     ]  # fmt: skip
-    assert plan["disable"] == []
+    assert plan["revoke"] == []
 
 
 def test_report_mode_selects_nobody_and_max_users_zero_acts_on_nobody():
@@ -106,8 +106,8 @@ def test_report_mode_selects_nobody_and_max_users_zero_acts_on_nobody():
     report = plan_reconciliation(findings, "report", 10, "run-1")
     capped = plan_reconciliation(findings, "disable", 0, "run-1")
 
-    assert report["selected"] == report["over_cap"] == report["disable"] == report["delete"] == []
-    assert capped["selected"] == capped["disable"] == [] and [c["user_name"] for c in capped["over_cap"]] == ["a"]
+    assert report["selected"] == report["over_cap"] == report["revoke"] == report["delete"] == []
+    assert capped["selected"] == capped["revoke"] == [] and [c["user_name"] for c in capped["over_cap"]] == ["a"]
 
 
 def test_disable_skips_users_already_disabled_but_delete_takes_them():
@@ -116,7 +116,7 @@ def test_disable_skips_users_already_disabled_but_delete_takes_them():
     disable = plan_reconciliation(findings, "disable", 5, "run-1")
     delete = plan_reconciliation(findings, "delete", 5, "run-1")
 
-    assert [(c["user_name"], c["aws_conn_id"], c["caller_arn"]) for c in disable["disable"]] == [
+    assert [(c["user_name"], c["aws_conn_id"], c["caller_arn"]) for c in disable["revoke"]] == [
         ("b", "aws_default", f"arn:aws:sts::{ACCOUNT}:user/moto")
     ]
     assert [c["user_name"] for c in delete["selected"]] == ["a", "b"]
@@ -127,7 +127,7 @@ def test_two_connections_of_one_account_are_refused():
 
     with pytest.raises(ValueError, match="connections aws_default and aws_again are both account 123456789012"):
         plan_reconciliation(findings, "disable", 5, "run-1")
-    with pytest.raises(ValueError, match="mode must be one of report, disable, delete"):
+    with pytest.raises(ValueError, match="mode must be one of report, revoke, disable, delete"):
         plan_reconciliation([], "purge", 5, "run-1")
 
 
@@ -268,7 +268,7 @@ def test_accounts_that_could_not_be_read_are_named_beside_the_others_and_fail_th
     report = account_report(plan, plan["accounts"][0], run_id="run-1", now=NOW, max_idle_days=90, generated_at=NOW)
 
     assert [f["aws_conn_id"] for f in plan["accounts"]] == ["aws_default"] and plan["failed"] == [TYPO, mismatch]
-    assert [c["user_name"] for c in plan["disable"]] == ["a"]
+    assert [c["user_name"] for c in plan["revoke"]] == ["a"]
     assert text.splitlines()[-3:] == [
         "Account unknown (aws_typo) could not be scanned: AWS connection aws_typo does not exist; nothing was changed.",
         f"Account {ACCOUNT} (aws_other) could not be scanned: AWS connection aws_other reaches …",

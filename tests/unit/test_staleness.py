@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iam_lifecycle.staleness import parse_credential_report, stale_users
+from iam_lifecycle.staleness import parse_credential_report, stale_users, unused_credentials
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 HEADER = (
@@ -180,3 +180,40 @@ def test_cis_threshold():
 def test_now_must_be_timezone_aware():
     with pytest.raises(ValueError, match="timezone-aware"):
         stale_users([], NOW.replace(tzinfo=None), 90)
+
+
+def unused(rows, max_idle_days=90) -> list[tuple[str, str, int]]:
+    return [
+        (c["user_name"], c["credential"], c["idle_days"])
+        for c in unused_credentials(rows, NOW, max_idle_days)["unused"]
+    ]
+
+
+def test_only_the_idle_key_of_an_active_user_is_unused():
+    rows = [row("dev", ago(400), key_1=key(ago(1)), key_2=key(ago(120)))]
+    assert names(rows) == []  # the user is in use
+    assert unused(rows) == [("dev", "access_key_2", 120)]
+
+
+def test_an_idle_password_beside_a_used_key_is_unused():
+    assert unused([row("dev", ago(400), password=ago(200), key_1=key(ago(2)))]) == [("dev", "password", 200)]
+
+
+def test_never_used_credentials_count_from_their_own_creation():
+    rows = [
+        row("old-user-new-key", ago(400), key_1=key("N/A", rotated=ago(10))),
+        row("old-key-never-used", ago(400), key_1=key("N/A", rotated=ago(100))),
+        row("old-password-never-used", ago(100), password="no_information"),
+    ]
+    assert unused(rows) == [("old-key-never-used", "access_key_1", 100), ("old-password-never-used", "password", 100)]
+
+
+def test_inactive_keys_are_left_as_they_are():
+    assert unused([row("dev", ago(400), key_1=key(ago(300), active=False))]) == []
+
+
+def test_users_created_within_the_reports_age_are_not_judged():
+    fresh = row("fresh", (NOW - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S+00:00"), password="no_information")
+    result = unused_credentials([fresh, row("old", ago(400), password=ago(100))], NOW, 0)
+    assert [(c["user_name"], c["credential"]) for c in result["unused"]] == [("old", "password")]
+    assert result["not_judged"] == [{"user_name": "fresh", "reason": "created within the last 4 hours"}]
