@@ -12,8 +12,9 @@ from typing import Any
 from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
 from iam_lifecycle import offboarding
-from iam_lifecycle.hooks import IamHook, account_hook
+from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.notifications import failure_message, still_holds_message
+from iam_lifecycle.sessions import account_hook
 
 log = logging.getLogger(__name__)
 

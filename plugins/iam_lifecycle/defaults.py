@@ -10,8 +10,8 @@ import pendulum
 from airflow.sdk import Param
 
 from iam_lifecycle.alerts import alert_failure
-from iam_lifecycle.hooks import DEFAULT_MEMBER_ROLE
 from iam_lifecycle.retries import IamRetryPolicy
+from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 

@@ -1,40 +1,23 @@
-"""The package's AWS hooks (IAM, STS, Secrets Manager, Organizations: one AWS call or paginator per method), and
-the mixins they share: a connection that must exist, adaptive retries, and acting in a member account.
+"""The package's AWS hooks (IAM, STS, Secrets Manager, Organizations): one AWS call or paginator per method.
 
 Listing always goes through boto3 paginators (or follows ``Marker`` by hand where boto3 has no paginator), so a
 user with more than one page of anything is seen whole. Removal calls treat "already gone" (``NoSuchEntity``)
 as done and log it; every other error propagates.
 
-Every hook but Organizations' can act in a member account of an AWS Organization through a role assumed with
-its connection's credentials (:class:`MemberAccountMixin`); :func:`account_hook` builds the hook of a run or of a
-reconciliation target.
+What they share, a connection that must exist, adaptive retries and acting in a member account of an AWS
+Organization through a role, is :mod:`iam_lifecycle.sessions`.
 """
 
 from __future__ import annotations
 
-import copy
-import re
-from collections.abc import Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.secrets_manager import SecretsManagerHook as ProviderSecretsManagerHook
 from airflow.providers.amazon.aws.hooks.sts import StsHook as ProviderStsHook
-from botocore.config import Config
 
-from iam_lifecycle.connections import aws_connection, check_account, check_member_account
-from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.retries import retry_transient_iam_errors
-
-if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
-    from airflow.sdk import Connection
-
-#: Used unless the connection extra (``config_kwargs``) or the operator (``botocore_config``) sets retries.
-#: Adaptive mode retries throttling and transient errors with a client-side rate limiter, which matters
-#: because IAM's rate limits are account-wide.
-DEFAULT_RETRIES = {"mode": "adaptive", "total_max_attempts": 10}
+from iam_lifecycle.sessions import AdaptiveRetriesMixin, LifecycleHookMixin, RequiredConnectionMixin
 
 
 def user_as_data(user: dict[str, Any]) -> dict[str, Any]:
@@ -54,127 +37,7 @@ def user_as_data(user: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class RequiredConnectionMixin:
-    """
-    Fail (without retries, before any AWS call) when the hook's ``aws_conn_id`` names no connection.
-
-    ``AwsBaseHook.conn_config`` resolves the connection through ``get_connection`` and, on
-    ``AirflowNotFoundException``, carries on with the worker's own credentials: a typo would act in whatever
-    account those reach. ``aws_conn_id=None`` still means the boto3 credential chain, as in the provider.
-    """
-
-    @classmethod
-    def get_connection(cls, conn_id: str) -> Connection:
-        return aws_connection(conn_id)
-
-
-class AdaptiveRetriesMixin:
-    """Give a hook's clients botocore's adaptive retry mode unless retries were configured explicitly."""
-
-    @property
-    def config(self) -> Config:
-        configured = super().config  # type: ignore[misc]
-        if configured.retries:
-            return configured
-        return configured.merge(Config(retries=DEFAULT_RETRIES))
-
-
-#: The role assumed in each member account unless a run names another.
-DEFAULT_MEMBER_ROLE = "IamLifecycleRole"
-#: The connection extra's key for the ExternalId given to AssumeRole (a member role's trust policy may require it).
-EXTERNAL_ID_EXTRA = "external_id"
-ACCOUNT_ID_PATTERN = r"^\d{12}$"
-#: IAM's rule for role names (without a path).
-ROLE_NAME_PATTERN = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
-
-
-def role_session_name_for(run_id: str) -> str:
-    """
-    The STS role session name of a DAG run: its run id with every character STS refuses (outside
-    ``[A-Za-z0-9_+=,.@-]``) made ``-``, cut to 64 characters. CloudTrail shows it in each member account.
-    """
-    return re.sub(r"[^A-Za-z0-9_+=,.@-]", "-", run_id)[:64].ljust(2, "-")
-
-
-def member_role_arn(account_id: str, member_role_name: str) -> str:
-    return f"arn:aws:iam::{account_id}:role/{member_role_name}"
-
-
-class MemberAccountMixin:
-    """
-    Act in the member account ``account_id`` through its role ``member_role_name``, assumed with the credentials of
-    ``aws_conn_id`` (a connection into the organization's management or delegated administrator account).
-
-    The provider's own session machinery does the work: :attr:`conn_config` is the connection's
-    ``AwsConnectionWrapper`` (region, endpoint, retries) with ``role_arn``, ``assume_role_method="assume_role"``
-    and ``assume_role_kwargs`` (``RoleSessionName``; ``ExternalId`` from the connection extra's ``external_id``
-    when present), so ``BaseSessionFactory`` calls STS AssumeRole and refreshes the credentials. Without
-    ``account_id`` the hook is the connection's own, as before.
-
-    :param account_id: the member account (12 digits), or None/empty for the connection's own account.
-    :param member_role_name: the role's name (default :data:`DEFAULT_MEMBER_ROLE`).
-    :param role_session_name: the run id (or any name) the STS session is named after (:func:`role_session_name_for`).
-    """
-
-    def __init__(
-        self,
-        *args: Any,
-        account_id: str | None = None,
-        member_role_name: str | None = None,
-        role_session_name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.member_account_id = account_id or None
-        self.member_role_name = member_role_name or DEFAULT_MEMBER_ROLE
-        self.role_session_name = role_session_name or None
-
-    @cached_property
-    def conn_config(self) -> AwsConnectionWrapper:
-        """
-        The connection's settings; with ``account_id``, a copy that assumes the member role.
-
-        :raises AirflowFailException: an account id or role name AWS could never accept, or a connection that
-            itself assumes a role (chaining a member role onto it is not supported); nothing was changed.
-        """
-        wrapper = super().conn_config  # type: ignore[misc]
-        if not self.member_account_id:
-            return wrapper
-        if not re.fullmatch(ACCOUNT_ID_PATTERN, str(self.member_account_id)):
-            raise nothing_changed(f"account_id must be 12 digits, not {self.member_account_id!r}")
-        if not re.fullmatch(ROLE_NAME_PATTERN, self.member_role_name):
-            raise nothing_changed(f"{self.member_role_name!r} is not an IAM role name")
-        if wrapper.role_arn:
-            raise nothing_changed(
-                f"AWS connection {self.aws_conn_id} itself assumes {wrapper.role_arn}, so it cannot assume member "
-                "roles (role chaining is not supported): give it credentials, or leave them to the worker's role"
-            )
-        member = copy.copy(wrapper)
-        if not wrapper:  # aws_conn_id=None: the worker's credentials; a wrapper without a conn_id is ignored
-            member.conn_id = None
-        member.role_arn = member_role_arn(self.member_account_id, self.member_role_name)
-        member.assume_role_method = "assume_role"
-        member.assume_role_kwargs = {}
-        if self.role_session_name:
-            member.assume_role_kwargs["RoleSessionName"] = role_session_name_for(self.role_session_name)
-        if external_id := wrapper.extra_config.get(EXTERNAL_ID_EXTRA):
-            member.assume_role_kwargs["ExternalId"] = str(external_id)
-        return member
-
-    def check_reached_account(self, account: str) -> None:
-        """
-        Fail unless ``account`` (STS GetCallerIdentity's) is the one this hook must act in: the member account, or
-        else the connection extra's ``account_id`` when it names one.
-
-        :raises AccountMismatchError: another account (nothing was changed).
-        """
-        if self.member_account_id:
-            check_member_account(self.aws_conn_id, self.conn_config.role_arn, self.member_account_id, account)
-        elif self.aws_conn_id:
-            check_account(self.aws_conn_id, self.conn_config.extra_config, account)
-
-
-class StsHook(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAccountMixin, ProviderStsHook):
+class StsHook(LifecycleHookMixin, ProviderStsHook):
     """The provider's STS hook with this package's retry defaults; it can act in a member account."""
 
     def get_caller_arn(self) -> str:
@@ -189,7 +52,7 @@ class StsHook(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAccountMixin,
         return identity["Arn"]
 
 
-class SecretsManagerHook(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAccountMixin, ProviderSecretsManagerHook):
+class SecretsManagerHook(LifecycleHookMixin, ProviderSecretsManagerHook):
     """The provider's Secrets Manager hook with this package's retry defaults."""
 
     def create_secret(self, name: str, value: str, description: str) -> str:
@@ -197,7 +60,7 @@ class SecretsManagerHook(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAc
         return self.conn.create_secret(Name=name, SecretString=value, Description=description)["ARN"]
 
 
-class IamHook(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAccountMixin, AwsBaseHook):
+class IamHook(LifecycleHookMixin, AwsBaseHook):
     """
     Interact with AWS IAM users and everything they hold (in a member account too: :class:`MemberAccountMixin`).
 
@@ -433,21 +296,3 @@ class OrganizationsHook(RequiredConnectionMixin, AdaptiveRetriesMixin, AwsBaseHo
         """Ids of the organizational units right under a root or organizational unit."""
         units = self._paginate("list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent_id)
         return [unit["Id"] for unit in units]
-
-
-HookT = TypeVar("HookT", bound=MemberAccountMixin)
-
-
-def account_hook(hook_class: type[HookT], place: Mapping[str, Any], run_id: str, **kwargs: Any) -> HookT:
-    """
-    The hook of the account ``place`` names: a run's params or a reconciliation target, both holding
-    ``aws_conn_id`` and, to act in a member account through its role, ``account_id`` and ``member_role_name``
-    (absent, None or empty: the connection's own account). The role session is named after ``run_id``.
-    """
-    return hook_class(
-        aws_conn_id=place["aws_conn_id"],
-        account_id=place.get("account_id"),
-        member_role_name=place.get("member_role_name"),
-        role_session_name=run_id,
-        **kwargs,
-    )

@@ -98,16 +98,18 @@ def holds_anything(holdings: dict[str, Any]) -> bool:
     return any(holdings[kind] for kind in DEPENDENCY_KINDS)
 
 
-def _gone_is_fine(hook: IamHook, what: str, item: str, remove: Callable[[], None], outcome: dict) -> None:
-    """Run ``remove``; record ``item`` as removed, or as already gone when AWS answers NoSuchEntity."""
+def _gone_is_fine(
+    hook: IamHook, what: str, item: str, act: Callable[[], None], outcome: dict, done: str = "removed"
+) -> None:
+    """Run ``act``; record ``item`` under ``done``, or as already gone when AWS answers NoSuchEntity."""
     try:
-        remove()
+        act()
     except hook.conn.exceptions.NoSuchEntityException:
         log.info("%s %s was already gone", what, item)
         outcome["already_gone"].append(item)
     else:
-        log.info("Removed %s %s", what, item)
-        outcome["removed"].append(item)
+        log.info("%s %s %s", done.capitalize(), what, item)
+        outcome[done].append(item)
 
 
 def remove_items(hook: IamHook, user_name: str, kind: str, items: list[str]) -> dict[str, list[str]]:
@@ -130,14 +132,8 @@ def deactivate_access_keys(hook: IamHook, user_name: str, access_key_ids: list[s
     """Make access keys ``Inactive`` (they stay, and can be made Active again); gone is fine."""
     outcome: dict[str, list[str]] = {"deactivated": [], "already_gone": []}
     for key_id in access_key_ids:
-        try:
-            hook.update_access_key(user_name, key_id, "Inactive")
-        except hook.conn.exceptions.NoSuchEntityException:
-            log.info("Access key %s of %s was already gone", key_id, user_name)
-            outcome["already_gone"].append(key_id)
-        else:
-            log.info("Deactivated access key %s of %s", key_id, user_name)
-            outcome["deactivated"].append(key_id)
+        deactivate = lambda key_id=key_id: hook.update_access_key(user_name, key_id, "Inactive")  # noqa: E731
+        _gone_is_fine(hook, "access key", key_id, deactivate, outcome, done="deactivated")
     return outcome
 
 

@@ -17,8 +17,9 @@ from typing import Any
 
 from iam_lifecycle import snapshots
 from iam_lifecycle.connections import AccountMismatchError
-from iam_lifecycle.hooks import IamHook, StsHook, account_hook
+from iam_lifecycle.hooks import IamHook, StsHook
 from iam_lifecycle.reconciliation import failed_finding
+from iam_lifecycle.sessions import account_hook
 from iam_lifecycle.targets import target_label
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ The flow (``iam_stale_user_reconciliation``): per account, :func:`find_in_accoun
 function here that calls AWS) and :func:`account_findings` splits the stale users
 (:func:`iam_lifecycle.staleness.stale_users`) into those that may be acted on and those that are exempt;
 :func:`plan_reconciliation` merges the accounts and picks at most ``max_users`` users, stalest first, for the
-run's mode (:mod:`iam_lifecycle.reports` writes the report, :mod:`iam_lifecycle.disabling` disables). An account that
-cannot be read is a :func:`failed_finding`: reported with its error beside the others, and
+run's mode (:mod:`iam_lifecycle.reports` writes the report, :mod:`iam_lifecycle.revocation` revokes and
+disables). An account that cannot be read is a :func:`failed_finding`: reported with its error beside the others, and
 :func:`account_errors_reason` fails the run once Slack has been told. The rest is plain data in and out.
 """
 
@@ -21,8 +21,9 @@ from botocore.exceptions import ClientError
 from iam_lifecycle import protection, snapshots
 from iam_lifecycle.connections import AccountMismatchError
 from iam_lifecycle.credential_report import fetch_credential_report
-from iam_lifecycle.hooks import IamHook, StsHook, account_hook
+from iam_lifecycle.hooks import IamHook, StsHook
 from iam_lifecycle.revocation import unused_by_user
+from iam_lifecycle.sessions import account_hook
 from iam_lifecycle.staleness import (
     CREDENTIAL_NAMES,
     ROOT_ACCOUNT,

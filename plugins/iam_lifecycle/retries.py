@@ -1,7 +1,7 @@
 """What is retried, and what fails at once.
 
 * In the boto3 client: botocore's adaptive mode retries throttling, 5xx (``ServiceFailure``) and network
-  errors (see ``hooks.DEFAULT_RETRIES``). IAM's own transient conflicts, ``EntityTemporarilyUnmodifiable`` and
+  errors (see ``sessions.DEFAULT_RETRIES``). IAM's own transient conflicts, ``EntityTemporarilyUnmodifiable`` and
   ``ConcurrentModification``, are not in botocore's list; :func:`retry_transient_iam_errors` adds them.
 * In Airflow: :class:`IamRetryPolicy` fails a task at once on errors that no retry can fix (permissions,
   invalid input, a missing entity where one was required), and leaves the task's retries to everything else.

@@ -19,8 +19,9 @@ from typing import Any
 
 from iam_lifecycle import protection, snapshots
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import IamHook, account_hook, user_as_data
+from iam_lifecycle.hooks import IamHook, user_as_data
 from iam_lifecycle.offboarding import active_access_keys, list_holdings
+from iam_lifecycle.sessions import account_hook
 from iam_lifecycle.staleness import PASSWORD
 
 

@@ -7,7 +7,7 @@ A **target** is plain data, one account to scan or act in: ``{"aws_conn_id", "ac
   ``member_role_name`` are None, and the connection's own credentials act in its own account, as always.
 - From an organization (:func:`organization_targets`): ``aws_conn_id`` is the organization connection (into the
   management account or a delegated administrator), whose credentials assume ``member_role_name`` in
-  ``account_id`` (:class:`iam_lifecycle.hooks.MemberAccountMixin`; :func:`iam_lifecycle.hooks.account_hook` builds
+  ``account_id`` (:class:`iam_lifecycle.sessions.MemberAccountMixin`; :func:`iam_lifecycle.sessions.account_hook` builds
   the hook of a target).
 """
 
@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import DEFAULT_MEMBER_ROLE, OrganizationsHook
+from iam_lifecycle.hooks import OrganizationsHook
+from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
 DEFAULT_AWS_CONN_IDS = ["aws_default"]
 #: How many accounts one run reads at once (one mapped task each). Each account has its own IAM rate limits, but

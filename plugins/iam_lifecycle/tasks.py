@@ -12,7 +12,8 @@ from airflow.sdk import get_current_context, task
 
 from iam_lifecycle import protection, snapshots
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import IamHook, account_hook
+from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.sessions import account_hook
 
 
 @task

@@ -19,62 +19,43 @@ CALLER = "arn:aws:sts::123456789012:user/moto"
 SHAPE = EVERYTHING | {"managed_policies": 2, "inline_policies": 1, "groups": 1, "access_keys": 1}
 
 
-@pytest.fixture
-def bystander(stack):
-    seed_user(stack.iam, "bystander", SHAPE)
-
-
 def user_exists(stack, name: str) -> bool:
     return helpers.user_exists(stack.iam, name)
 
 
-def assert_offboarded(stack, run_id: str, name: str) -> None:
-    state = stack.wait_for_run(run_id, timeout=90)
-    assert state == "success", (state, stack.task_states(run_id))
-    assert not user_exists(stack, name)
+def deleted_messages(stack, name: str) -> list[str]:
+    return [t for t in stack.messages if t.startswith(f"IAM user {name} deleted by {CALLER}")]
+
+
+def test_rest_and_cli_triggers_and_two_runs_for_one_user_at_once(stack):
+    """Four runs at once through the real scheduler: one per REST and CLI trigger, and two racing for one user."""
+    for name in ("bystander", "rest.user", "cli.user", "twice.user"):
+        seed_user(stack.iam, name, SHAPE)
+
+    rest_run = stack.trigger({"user_name": "rest.user", "reason": "e2e REST"})
+    result = stack.airflow("dags", "trigger", DAG_ID, "--conf", json.dumps({"user_name": "cli.user"}), "-o", "json")
+    # The CLI logs before it prints the run as a JSON list on its last line.
+    (cli_run,) = json.loads(result.stdout.strip().splitlines()[-1])
+    assert cli_run["conf"] == {"user_name": "cli.user"}
+    race = [stack.trigger({"user_name": "twice.user", "reason": f"race {i}"}) for i in (1, 2)]
+
+    for run_id in (rest_run, cli_run["dag_run_id"]):
+        assert (state := stack.wait_for_run(run_id, timeout=120)) == "success", (state, stack.task_states(run_id))
+    race_states = [stack.wait_for_run(run_id, timeout=120) for run_id in race]
+
     assert user_exists(stack, "bystander")
-    texts = [t for t in stack.messages if t.startswith(f"IAM user {name} ")]
-    assert len(texts) == 1, stack.messages
-    assert texts[0].startswith(f"IAM user {name} deleted by {CALLER}")
-
-
-def test_rest_trigger_offboards_the_user(stack, bystander):
-    seed_user(stack.iam, "rest.user", SHAPE)
-
-    run_id = stack.trigger({"user_name": "rest.user", "reason": "e2e REST"})
-
-    assert_offboarded(stack, run_id, "rest.user")
-    links = stack.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/delete_user/links")
+    for name in ("rest.user", "cli.user", "twice.user"):
+        assert not user_exists(stack, name)
+        assert len(deleted_messages(stack, name)) == 1, stack.messages
+    links = stack.api("GET", f"/dags/{DAG_ID}/dagRuns/{rest_run}/taskInstances/delete_user/links")
     assert links["extra_links"] == {
         "IAM user in AWS console": "https://console.aws.amazon.com/iam/home#/users/details/rest.user"
     }
-
-
-def test_cli_trigger_offboards_the_user(stack, bystander):
-    seed_user(stack.iam, "cli.user", SHAPE)
-
-    result = stack.airflow("dags", "trigger", DAG_ID, "--conf", json.dumps({"user_name": "cli.user"}), "-o", "json")
-
-    # The CLI logs before it prints the run as a JSON list on its last line.
-    (run,) = json.loads(result.stdout.strip().splitlines()[-1])
-    assert run["conf"] == {"user_name": "cli.user"}
-    assert_offboarded(stack, run["dag_run_id"], "cli.user")
-
-
-def test_two_runs_for_one_user_at_once_delete_it_once(stack, bystander):
-    seed_user(stack.iam, "twice.user", SHAPE)
-
-    run_ids = [stack.trigger({"user_name": "twice.user", "reason": f"race {i}"}) for i in (1, 2)]
-    states = [stack.wait_for_run(run_id, timeout=120) for run_id in run_ids]
-
-    assert not user_exists(stack, "twice.user")
-    assert user_exists(stack, "bystander")
+    # Of the two racing runs, the other either reached DeleteUser after the first ("already deleted"), or started
+    # after it and was refused at check_user ("does not exist"); neither claims a deletion.
+    assert "success" in race_states
     texts = [t for t in stack.messages if "twice.user" in t]
-    assert len([t for t in texts if t.startswith("IAM user twice.user deleted by ")]) == 1, texts
-    assert "success" in states
-    # The other run either reached DeleteUser after the first ("already deleted"), or started after it and was
-    # refused at check_user ("does not exist"); neither claims a deletion.
-    loser = run_ids[states.index("success") ^ 1] if states.count("success") == 1 else None
+    loser = race[race_states.index("success") ^ 1] if race_states.count("success") == 1 else None
     if loser is None:
         assert any(t.startswith("IAM user twice.user was already deleted") for t in texts), texts
     else:

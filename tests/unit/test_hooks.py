@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ParamValidationError
 
-from iam_lifecycle.hooks import DEFAULT_RETRIES, IamHook, StsHook
+from iam_lifecycle.hooks import IamHook, StsHook
+from iam_lifecycle.sessions import DEFAULT_RETRIES
 from sandbox.seed import NOTHING, seed_user
 
 

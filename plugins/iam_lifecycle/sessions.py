@@ -1,0 +1,173 @@
+"""What every hook of the package shares, beyond the Amazon provider's: the account it acts in, and how it retries.
+
+- :class:`RequiredConnectionMixin`: a connection that does not exist fails before any AWS call (the provider alone
+  would fall back on the worker's own credentials, and act in whatever account those reach).
+- :class:`AdaptiveRetriesMixin`: botocore's adaptive retry mode unless retries were configured.
+- :class:`MemberAccountMixin`: act in a member account of an AWS Organization through a role assumed with the
+  connection's credentials, by the provider's own session machinery; :func:`account_hook` builds the hook of a
+  run's params or of a reconciliation target.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.config import Config
+
+from iam_lifecycle.connections import aws_connection, check_account, check_member_account
+from iam_lifecycle.errors import nothing_changed
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
+    from airflow.sdk import Connection
+
+#: Used unless the connection extra (``config_kwargs``) or the operator (``botocore_config``) sets retries.
+#: Adaptive mode retries throttling and transient errors with a client-side rate limiter, which matters
+#: because IAM's rate limits are account-wide.
+DEFAULT_RETRIES = {"mode": "adaptive", "total_max_attempts": 10}
+
+
+class RequiredConnectionMixin:
+    """
+    Fail (without retries, before any AWS call) when the hook's ``aws_conn_id`` names no connection.
+
+    ``AwsBaseHook.conn_config`` resolves the connection through ``get_connection`` and, on
+    ``AirflowNotFoundException``, carries on with the worker's own credentials: a typo would act in whatever
+    account those reach. ``aws_conn_id=None`` still means the boto3 credential chain, as in the provider.
+    """
+
+    @classmethod
+    def get_connection(cls, conn_id: str) -> Connection:
+        return aws_connection(conn_id)
+
+
+class AdaptiveRetriesMixin:
+    """Give a hook's clients botocore's adaptive retry mode unless retries were configured explicitly."""
+
+    @property
+    def config(self) -> Config:
+        configured = super().config  # type: ignore[misc]
+        if configured.retries:
+            return configured
+        return configured.merge(Config(retries=DEFAULT_RETRIES))
+
+
+#: The role assumed in each member account unless a run names another.
+DEFAULT_MEMBER_ROLE = "IamLifecycleRole"
+#: The connection extra's key for the ExternalId given to AssumeRole (a member role's trust policy may require it).
+EXTERNAL_ID_EXTRA = "external_id"
+ACCOUNT_ID_PATTERN = r"^\d{12}$"
+#: IAM's rule for role names (without a path).
+ROLE_NAME_PATTERN = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+
+
+def role_session_name_for(run_id: str) -> str:
+    """
+    The STS role session name of a DAG run: its run id with every character STS refuses (outside
+    ``[A-Za-z0-9_+=,.@-]``) made ``-``, cut to 64 characters. CloudTrail shows it in each member account.
+    """
+    return re.sub(r"[^A-Za-z0-9_+=,.@-]", "-", run_id)[:64].ljust(2, "-")
+
+
+def member_role_arn(account_id: str, member_role_name: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{member_role_name}"
+
+
+class MemberAccountMixin:
+    """
+    Act in the member account ``account_id`` through its role ``member_role_name``, assumed with the credentials of
+    ``aws_conn_id`` (a connection into the organization's management or delegated administrator account).
+
+    The provider's own session machinery does the work: :attr:`conn_config` is the connection's
+    ``AwsConnectionWrapper`` (region, endpoint, retries) with ``role_arn``, ``assume_role_method="assume_role"``
+    and ``assume_role_kwargs`` (``RoleSessionName``; ``ExternalId`` from the connection extra's ``external_id``
+    when present), so ``BaseSessionFactory`` calls STS AssumeRole and refreshes the credentials. Without
+    ``account_id`` the hook is the connection's own, as before.
+
+    :param account_id: the member account (12 digits), or None/empty for the connection's own account.
+    :param member_role_name: the role's name (default :data:`DEFAULT_MEMBER_ROLE`).
+    :param role_session_name: the run id (or any name) the STS session is named after (:func:`role_session_name_for`).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        account_id: str | None = None,
+        member_role_name: str | None = None,
+        role_session_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.member_account_id = account_id or None
+        self.member_role_name = member_role_name or DEFAULT_MEMBER_ROLE
+        self.role_session_name = role_session_name or None
+
+    @cached_property
+    def conn_config(self) -> AwsConnectionWrapper:
+        """
+        The connection's settings; with ``account_id``, a copy that assumes the member role.
+
+        :raises AirflowFailException: an account id or role name AWS could never accept, or a connection that
+            itself assumes a role (chaining a member role onto it is not supported); nothing was changed.
+        """
+        wrapper = super().conn_config  # type: ignore[misc]
+        if not self.member_account_id:
+            return wrapper
+        if not re.fullmatch(ACCOUNT_ID_PATTERN, str(self.member_account_id)):
+            raise nothing_changed(f"account_id must be 12 digits, not {self.member_account_id!r}")
+        if not re.fullmatch(ROLE_NAME_PATTERN, self.member_role_name):
+            raise nothing_changed(f"{self.member_role_name!r} is not an IAM role name")
+        if wrapper.role_arn:
+            raise nothing_changed(
+                f"AWS connection {self.aws_conn_id} itself assumes {wrapper.role_arn}, so it cannot assume member "
+                "roles (role chaining is not supported): give it credentials, or leave them to the worker's role"
+            )
+        member = copy.copy(wrapper)
+        if not wrapper:  # aws_conn_id=None: the worker's credentials; a wrapper without a conn_id is ignored
+            member.conn_id = None
+        member.role_arn = member_role_arn(self.member_account_id, self.member_role_name)
+        member.assume_role_method = "assume_role"
+        member.assume_role_kwargs = {}
+        if self.role_session_name:
+            member.assume_role_kwargs["RoleSessionName"] = role_session_name_for(self.role_session_name)
+        if external_id := wrapper.extra_config.get(EXTERNAL_ID_EXTRA):
+            member.assume_role_kwargs["ExternalId"] = str(external_id)
+        return member
+
+    def check_reached_account(self, account: str) -> None:
+        """
+        Fail unless ``account`` (STS GetCallerIdentity's) is the one this hook must act in: the member account, or
+        else the connection extra's ``account_id`` when it names one.
+
+        :raises AccountMismatchError: another account (nothing was changed).
+        """
+        if self.member_account_id:
+            check_member_account(self.aws_conn_id, self.conn_config.role_arn, self.member_account_id, account)
+        elif self.aws_conn_id:
+            check_account(self.aws_conn_id, self.conn_config.extra_config, account)
+
+
+HookT = TypeVar("HookT", bound=MemberAccountMixin)
+
+
+class LifecycleHookMixin(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAccountMixin):
+    """All three, for the hooks that act on users (IAM, STS, Secrets Manager)."""
+
+
+def account_hook(hook_class: type[HookT], place: Mapping[str, Any], run_id: str, **kwargs: Any) -> HookT:
+    """
+    The hook of the account ``place`` names: a run's params or a reconciliation target, both holding
+    ``aws_conn_id`` and, to act in a member account through its role, ``account_id`` and ``member_role_name``
+    (absent, None or empty: the connection's own account). The role session is named after ``run_id``.
+    """
+    return hook_class(
+        aws_conn_id=place["aws_conn_id"],
+        account_id=place.get("account_id"),
+        member_role_name=place.get("member_role_name"),
+        role_session_name=run_id,
+        **kwargs,
+    )
