@@ -16,8 +16,10 @@ import json
 
 import pytest
 
+from iam_lifecycle.approval import APPROVAL_TASK_ID
 from sandbox.seed import EVERYTHING, seed_user
 from tests.fixtures.e2e import Sandbox, run_dag
+from tests.fixtures.standalone import APPROVER
 from tests.helpers import has_login_profile, holdings, tags_of, user_exists
 
 pytestmark = pytest.mark.e2e
@@ -110,8 +112,7 @@ def test_reconciliation_reads_every_account_through_its_role_and_reports_the_unr
             (dev, "TagUser", "shared-name"),
             (MANAGEMENT, "DeleteLoginProfile", "mgmt-stale"),
             (MANAGEMENT, "TagUser", "mgmt-stale"),
-            (dev, "UpdateAccessKey", "dev-stale"),
-            (dev, "DeleteLoginProfile", "dev-stale"),  # it has none: NoSuchEntity, counted as already gone
+            (dev, "UpdateAccessKey", "dev-stale"),  # it has no console password: no DeleteLoginProfile
             (dev, "TagUser", "dev-stale"),
         ]
     )
@@ -158,6 +159,8 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, m
             },
             dag_id="iam_user_offboarding_organization",
         )
+        stack.wait_for_task(run_id, APPROVAL_TASK_ID, {"awaiting_input"}, dag_id="iam_user_offboarding_organization")
+        stack.answer(run_id, "Approve", APPROVAL_TASK_ID, dag_id="iam_user_offboarding_organization")
         state = stack.wait_for_run(run_id, dag_id="iam_user_offboarding_organization", timeout=300)
     finally:
         box.set_faults({})
@@ -199,6 +202,8 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, m
     assert {(r["conf"]["aws_conn_id"], r["conf"]["member_role_name"], r["conf"]["dry_run"]) for r in runs} == {
         ("aws_default", ROLE, False)
     }
+    # Approved once for every account: each run records the approver and asks no second approval.
+    assert {(r["conf"]["approved_by"], r["conf"]["require_approval"]) for r in runs} == {(APPROVER, False)}
     for account in (dev, prod):
         assert any(
             m.startswith(f"IAM user departing deleted by arn:aws:sts::{account}:assumed-role/{ROLE}/")
@@ -211,7 +216,7 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, m
     assert summary.splitlines()[:3] == [
         f"Offboarding IAM user departing from organization aws_default (run {run_id}): found in 2 accounts, "
         "absent from 2 accounts, failed in 1 account",
-        f"Deleted in: {', '.join(sorted([labels[dev], labels[prod]]))}",
+        f"Deleted in: {', '.join(sorted([labels[dev], labels[prod]]))} (approved by {APPROVER})",
         f"Absent from: {', '.join(sorted([labels[MANAGEMENT], labels[accounts['sandbox']]]))}",
     ]
     assert summary.splitlines()[3].startswith(
