@@ -22,6 +22,11 @@ was not used for `max_idle_days` days (never used: since its creation).
 2. **plan_reconciliation** — in mode `revoke`, `disable` or `delete`, at most `max_users` users over all accounts,
    stalest first; the others are reported, not touched.
 3. **write_reports** — the full report as JSON, per account, at `<snapshot root>/reports/<account>/<time>.json`.
+   **request_approval**, **approve_changes** — when the plan acts on anyone (any mode but `report`), a person
+   approves or rejects it in the UI, seeing per account each user, its idle days, what will be done, and how many
+   are over the cap; Slack gets the link. Only the users listed in the Variable `iam_lifecycle_approvers` may
+   answer (absent: anyone allowed to act on the DAG's runs). Rejected, or no answer within `approval_timeout`
+   seconds: every change below is skipped and the report says so. Not asked: the task is skipped.
 4. Mode `revoke` (like AWS's RevokeUnusedIAMUserCredentials, credential by credential): **snapshot_user** (every
    user's snapshot, before any change), **deactivate_access_keys** (the unused active keys), and
    **delete_login_profile** (an unused console password); keys and passwords in use, and users, stay. Mode
@@ -43,8 +48,10 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import protection, reconciliation, reports, revocation, targets
+from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_by, approved_offboarding_conf, reconciliation_request
 from iam_lifecycle.defaults import (
     START_DATE,
+    approval_timeout_param,
     default_args,
     document_tasks,
     exclude_account_ids_param,
@@ -54,6 +61,7 @@ from iam_lifecycle.defaults import (
 )
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.notifications import reconciliation_message
+from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import DeactivateAccessKeysOperator, DeleteLoginProfileOperator
 from iam_lifecycle.operators.users import TagUserOperator
 from iam_lifecycle.triggers import trigger_offboardings
@@ -111,6 +119,7 @@ from iam_lifecycle.triggers import trigger_offboardings
         "member_role_name": member_role_name_param(),
         "exclude_account_ids": exclude_account_ids_param(),
         "organizational_unit_ids": organizational_unit_ids_param(),
+        "approval_timeout": approval_timeout_param(),
     },
 )
 def iam_stale_user_reconciliation():
@@ -149,10 +158,17 @@ def iam_stale_user_reconciliation():
             plan, run_id=context["run_id"], now=context["dag_run"].run_after, max_idle_days=params["max_idle_days"]
         )
 
+    @task(multiple_outputs=True)
+    def request_approval(plan: dict, report_uris: dict) -> dict:
+        """Whether a person must approve (the plan acts on anyone) and what the approval page shows: per account
+        each user, its idle days and what will be done; how many are over the cap."""
+        return reconciliation_request(plan, report_uris)
+
     @task
-    def users_to_revoke(plan: dict) -> list[dict]:
-        """The users whose credentials go, each with its account and what to revoke (modes revoke and disable)."""
-        return plan["revoke"]
+    def users_to_revoke(plan: dict, approval: dict) -> list[dict]:
+        """The users whose credentials go, each with its account, what to revoke (modes revoke and disable) and
+        who approved it (kept in its snapshot)."""
+        return [{**target, "approved_by": approved_by(approval)} for target in plan["revoke"]]
 
     @task(map_index_template="{{ user_label }}")
     def snapshot_user(target: dict, run_id: str) -> dict:
@@ -161,14 +177,18 @@ def iam_stale_user_reconciliation():
         return revocation.prepare_revocation(target, run_id)
 
     @task
-    def users_to_delete(plan: dict) -> list[dict]:
-        """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete)."""
-        return plan["delete"]
+    def users_to_delete(plan: dict, approval: dict) -> list[dict]:
+        """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete), with the approver;
+        those runs ask no second approval."""
+        return [approved_offboarding_conf(conf, approval) for conf in plan["delete"]]
 
     @task(trigger_rule="none_failed")
     def compose_message(plan: dict, report_uris: dict, params: dict, run_id: str) -> str:
-        """The Slack text: per account the counts, stale and exempt users, the report file, what was done."""
-        return reconciliation_message(plan, report_uris, run_id, params["max_idle_days"])
+        """The Slack text: per account the counts, stale and exempt users, the report file, what was done (or that
+        the approval was refused)."""
+        # Read, not wired: a rejection skips every task wired right after the approval, and this one must run.
+        approval = get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK_ID)
+        return reconciliation_message(plan, report_uris, run_id, params["max_idle_days"], approval=approval)
 
     @task
     def fail_on_account_errors(plan: dict) -> None:
@@ -179,8 +199,15 @@ def iam_stale_user_reconciliation():
     plan = plan_reconciliation(find_stale_users.expand(target=list_accounts()))
     report_uris = write_reports(plan)
 
+    # A person approves the plan before the first snapshot or change; a rejection skips users_to_revoke and
+    # users_to_delete, and with them everything after. Not asked (nobody to act on): skipped, the same way.
+    request = request_approval(plan, report_uris)
+    approval = ApprovalGateOperator(
+        task_id=APPROVAL_TASK_ID, required=request["required"], subject=request["subject"], body=request["body"]
+    )
+
     # revoke and disable: every snapshot is written before the first change (the tasks below wait for all of them).
-    prepared = snapshot_user.expand(target=users_to_revoke(plan))
+    prepared = snapshot_user.expand(target=users_to_revoke(plan, approval.output))
     report_uris >> prepared
     deactivated = DeactivateAccessKeysOperator.partial(
         task_id="deactivate_access_keys", map_index_template="{{ task.user_name }}"
@@ -194,7 +221,7 @@ def iam_stale_user_reconciliation():
     [deactivated, login_deleted] >> tagged
 
     # delete: the offboarding DAG, one run per user, so each has its own snapshot, checks and Slack message.
-    offboarded = trigger_offboardings("offboard_stale_user", users_to_delete(plan))
+    offboarded = trigger_offboardings("offboard_stale_user", users_to_delete(plan, approval.output))
     report_uris >> offboarded
 
     message = compose_message(plan, report_uris)

@@ -11,17 +11,22 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
 3. **list_user_holdings**, **plan_offboarding** — one list call per kind of thing AWS requires removed before
    DeleteUser; the plan is every item by name, ARN or id.
 4. A **dry run** (`dry_run: true`) posts the plan to Slack (**post_plan**) and stops: no IAM change.
-5. **take_snapshot** — the user's JSON snapshot, written and read back before the first change; it also finds
+5. **request_approval**, **approve_changes** — with `require_approval` (left empty: the Variable
+   `iam_lifecycle_require_approval`; absent: no), a person approves or rejects in the UI, seeing every item that
+   will be removed; Slack gets the link. Rejected, or no answer within `approval_timeout` seconds: nothing is
+   changed, and Slack says who rejected or that nobody answered. Not asked: the task is skipped and the run goes on.
+6. **take_snapshot** — the user's JSON snapshot, written and read back before the first change; it also finds
    the snapshots of earlier attempts on the same user (same UserId).
-6. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**. Nothing else is removed until
+7. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**. Nothing else is removed until
    they succeed, so no failure can leave a console password without MFA.
-7. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; the inline
+8. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; the inline
    policies, groups, access keys, SSH keys, signing certificates, service-specific credentials and MFA devices
    are removed alongside.
-8. **delete_user** — reads the user again (a recreated user, another UserId, or one protected meanwhile stops
+9. **delete_user** — reads the user again (a recreated user, another UserId, or one protected meanwhile stops
    the run); a DeleteConflict records what is left in a snapshot addendum, removes it and tries again.
-9. **notify_slack** — "IAM user NAME deleted by CALLER ARN", what was removed and the snapshot(s). Any task
-   failing for good posts its own alert instead, with what the user still holds once changes have begun.
+10. **notify_slack** — "IAM user NAME deleted by CALLER ARN" (", approved by USER" when approved), what was
+   removed and the snapshot(s). Any task failing for good posts its own alert instead, with what the user still
+   holds once changes have begun.
 
 Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`. With `account_id` (and
 `member_role_name`, default `IamLifecycleRole`), every AWS call of the run acts in that member account of an AWS
@@ -35,15 +40,18 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
 from iam_lifecycle.alerts import alert_offboarding_failure
+from iam_lifecycle.approval import APPROVAL_TASK_ID, REQUIRE_APPROVAL_VARIABLE
 from iam_lifecycle.defaults import (
     START_DATE,
     account_id_param,
+    approval_timeout_param,
     aws_conn_id_param,
     default_args,
     document_tasks,
     member_role_name_param,
 )
 from iam_lifecycle.notifications import dry_run_message, offboarding_message
+from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import (
     DeactivateAccessKeysOperator,
     DeleteLoginProfileOperator,
@@ -60,6 +68,7 @@ from iam_lifecycle.tasks import (
     is_real_run,
     plan_offboarding,
     policies_to_detach,
+    request_approval,
     take_snapshot,
 )
 
@@ -116,6 +125,22 @@ REMOVAL_TASKS = {
         ),
         "account_id": account_id_param(),
         "member_role_name": member_role_name_param(),
+        "require_approval": Param(
+            None,
+            # null: the Variable decides, so a deployment can require approval without changing any caller.
+            type=["null", "boolean"],
+            title="Require approval",
+            description=f"Wait for a person to approve in the Airflow UI before any change. Empty: the Variable "
+            f"{REQUIRE_APPROVAL_VARIABLE} decides (absent: no approval).",
+        ),
+        "approval_timeout": approval_timeout_param(),
+        "approved_by": Param(
+            None,
+            type=["null", "string"],
+            title="Approved by",
+            description="Set by a DAG that triggers this run after its own approval (the reconciliation, the "
+            "organization's offboarding): the approver, kept in the snapshot and named in Slack.",
+        ),
     },
 )
 def iam_user_offboarding():
@@ -137,8 +162,20 @@ def iam_user_offboarding():
     plan >> is_dry_run() >> plan_text
     SlackWebhookOperator(task_id="post_plan", slack_webhook_conn_id="slack_default", message=plan_text)
 
-    snapshot = take_snapshot(user.output, caller_arn.output, holdings.output)
-    plan >> is_real_run() >> snapshot
+    request = request_approval(caller_arn=caller_arn.output, plan=plan)
+    plan >> is_real_run() >> request
+    approved = ApprovalGateOperator(
+        task_id=APPROVAL_TASK_ID,
+        required=request["required"],
+        subject=request["subject"],
+        body=request["body"],
+        # A rejection skips every task after it, whatever its trigger rule (delete_user's would let it run).
+        ignore_downstream_trigger_rules=True,
+    )
+    # none_failed: the snapshot follows an approval, or none asked (skipped); a rejection skips it, and so every change.
+    snapshot = take_snapshot.override(trigger_rule="none_failed")(
+        user.output, caller_arn.output, holdings.output, approval=approved.output
+    )
 
     # Sign-in goes first: until both succeed, MFA and everything else stay.
     sign_in = [
@@ -178,7 +215,15 @@ def iam_user_offboarding():
     @task
     def compose_message(params: dict, caller_arn: str, outcome: dict, plan: dict, snapshot: dict) -> str:
         """The Slack text; "deleted" only when this run's DeleteUser deleted the user."""
-        return offboarding_message(params["user_name"], caller_arn, params.get("reason"), plan, snapshot, outcome)
+        return offboarding_message(
+            params["user_name"],
+            caller_arn,
+            params.get("reason"),
+            plan,
+            snapshot,
+            outcome,
+            approved_by=snapshot.get("approved_by"),
+        )
 
     SlackWebhookOperator(
         task_id="notify_slack",

@@ -13,12 +13,18 @@ account where it exists; then one Slack summary.
    with its error, and the others go on.
 3. **where_it_exists** — the accounts where the user exists, where it does not, and where it could not be looked
    for (its XCom).
-4. **offboard_in_account** — one `iam_user_offboarding` run per account where the user exists (its own snapshot,
+4. **request_approval**, **approve_changes** — unless it is a dry run (or the user exists nowhere), a person
+   approves or rejects in the UI, seeing each account where the user will be offboarded; Slack gets the link.
+   Only the users listed in the Variable `iam_lifecycle_approvers` may answer (absent: anyone allowed to act on
+   the DAG's runs). Rejected, or no answer within `approval_timeout` seconds: no account is touched, and the
+   summary says who rejected or that nobody answered.
+5. **offboard_in_account** — one `iam_user_offboarding` run per account where the user exists (its own snapshot,
    protection checks and Slack message), with `account_id`, `member_role_name`, the organization connection as
-   `aws_conn_id`, `dry_run` and `reason`; each waited for, at most 4 at once.
-5. **summarize**, **notify_slack** — deleted in which accounts (in a dry run: plan posted), absent from which,
+   `aws_conn_id`, `dry_run`, `reason` and the approver (those runs ask no second approval); each waited for, at
+   most 4 at once.
+6. **summarize**, **notify_slack** — deleted in which accounts (in a dry run: plan posted), absent from which,
    failed in which (an account where the user could not be looked for counts as failed).
-6. **fail_on_failed_accounts** — the run fails, once Slack has been told, if any account failed.
+7. **fail_on_failed_accounts** — the run fails, once Slack has been told, if any account failed.
 
 Trigger with `{"user_name": "alice", "reason": "JIRA-123", "organization_conn_id": "aws_organization"}`.
 """
@@ -30,8 +36,10 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import organization, targets
+from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_conf, organization_request
 from iam_lifecycle.defaults import (
     START_DATE,
+    approval_timeout_param,
     default_args,
     document_tasks,
     exclude_account_ids_param,
@@ -40,6 +48,7 @@ from iam_lifecycle.defaults import (
     organizational_unit_ids_param,
 )
 from iam_lifecycle.notifications import organization_offboarding_message
+from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.params import IAM_USER_NAME_PATTERN
 from iam_lifecycle.triggers import OFFBOARDING_DAG_ID, trigger_offboardings
 
@@ -81,6 +90,7 @@ OFFBOARD_TASK_ID = "offboard_in_account"
         "member_role_name": member_role_name_param(),
         "exclude_account_ids": exclude_account_ids_param(),
         "organizational_unit_ids": organizational_unit_ids_param(),
+        "approval_timeout": approval_timeout_param(),
     },
 )
 def iam_user_offboarding_organization():
@@ -107,19 +117,33 @@ def iam_user_offboarding_organization():
         account where it exists."""
         return organization.plan_offboardings(list(lookups), params)
 
-    @task
-    def accounts_to_offboard(plan: dict) -> list[dict]:
-        """The conf of each iam_user_offboarding run to trigger (a mapping needs a task's own return value)."""
-        return plan["confs"]
+    @task(multiple_outputs=True)
+    def request_approval(plan: dict, params: dict) -> dict:
+        """Whether a person must approve (not a dry run, and the user exists somewhere) and what the approval page
+        shows: each account where the user will be offboarded, where it is absent or could not be looked for."""
+        return organization_request(plan, params)
+
+    # none_failed: runs after an approval, or when none was asked (a dry run); a rejection skips it, and every run.
+    @task(trigger_rule="none_failed")
+    def accounts_to_offboard(plan: dict, approval: dict | None) -> list[dict]:
+        """The conf of each iam_user_offboarding run to trigger, with the approver; those runs ask no second
+        approval (a mapping needs a task's own return value)."""
+        return [approved_offboarding_conf(conf, approval) for conf in plan["confs"]]
 
     @task(trigger_rule="all_done")
     def summarize(plan: dict, params: dict, run_id: str) -> dict:
         """How each account's offboarding ended (read from its run), and the Slack summary; runs whatever they did."""
         ti = get_current_context()["ti"]
-        run_ids = ti.xcom_pull(task_ids=OFFBOARD_TASK_ID, key="trigger_run_id", map_indexes=range(len(plan["confs"])))
-        ended = organization.outcomes(plan, run_ids or [], lambda rid: ti.get_dagrun_state(OFFBOARDING_DAG_ID, rid))
+        # Read, not wired: a rejection skips every task wired right after the approval, and this one must run.
+        approval = ti.xcom_pull(task_ids=APPROVAL_TASK_ID)
+        ended = []
+        if approval is None or approval["approved"]:  # not asked, or approved; refused: no run was triggered
+            run_ids = ti.xcom_pull(
+                task_ids=OFFBOARD_TASK_ID, key="trigger_run_id", map_indexes=range(len(plan["confs"]))
+            )
+            ended = organization.outcomes(plan, run_ids or [], lambda rid: ti.get_dagrun_state(OFFBOARDING_DAG_ID, rid))
         return {
-            "text": organization_offboarding_message(params, run_id, plan, ended),
+            "text": organization_offboarding_message(params, run_id, plan, ended, approval=approval),
             "failed": organization.failed_reason(plan, ended),
         }
 
@@ -130,7 +154,11 @@ def iam_user_offboarding_organization():
             raise AirflowFailException(summary["failed"])
 
     plan = where_it_exists(find_user.expand(target=list_accounts()))
-    offboarded = trigger_offboardings(OFFBOARD_TASK_ID, accounts_to_offboard(plan))
+    request = request_approval(plan)
+    approval = ApprovalGateOperator(
+        task_id=APPROVAL_TASK_ID, required=request["required"], subject=request["subject"], body=request["body"]
+    )
+    offboarded = trigger_offboardings(OFFBOARD_TASK_ID, accounts_to_offboard(plan, approval.output))
     summary = summarize(plan)
     offboarded >> summary
     notified = SlackWebhookOperator(

@@ -2,7 +2,8 @@
 
 Starts the stack of ``local.standalone`` in a throwaway AIRFLOW_HOME, seeds a user, triggers one offboarding
 through the REST API, then drives headless Chromium over the DevTools protocol (on a pipe: no extra package)
-to take PNGs of the run's grid and graph views, the task page with the AWS console link, and the trigger form.
+to take PNGs of the run's grid and graph views, the task page with the AWS console link, and the trigger form;
+then a reconciliation in mode ``disable`` over the back-dated users, and its approval page while it waits.
 The browser is logged in the way the UI itself is: the token from ``POST /auth/token`` in the ``_token`` cookie.
 """
 
@@ -20,10 +21,12 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from local.standalone import BYSTANDER, DAG_ID, DEMO_USER, ROOT, standalone
-from sandbox.seed import seed_user
+from local.standalone import BYSTANDER, DAG_ID, DEMO_USER, RECONCILIATION_DAG_ID, ROOT, standalone
+from sandbox.seed import seed_back_dated_users, seed_user
 
 OUT = ROOT / "docs" / "screenshots"
+#: The approval task's id (``iam_lifecycle.approval.APPROVAL_TASK_ID``; the package is not importable from here).
+APPROVAL_TASK_ID = "approve_changes"
 WIDTH, HEIGHT = 1600, 1000
 CHROMIUM_FLAGS = [
     "--headless",
@@ -148,9 +151,12 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="iam-lifecycle-screenshots-") as home:
         print("Starting airflow standalone in a throwaway home ...")
-        with standalone(Path(home)) as stack:
+        # No scheduled reconciliation ahead of the triggered one (one run at a time).
+        no_schedule = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
+        with standalone(Path(home), dag_ids=(DAG_ID, RECONCILIATION_DAG_ID), extra_env=no_schedule) as stack:
             seed_user(stack.iam, DEMO_USER, tags={"team": "data"})
             seed_user(stack.iam, BYSTANDER)
+            seed_back_dated_users(stack.iam, stack.moto_url)
             run_id = stack.trigger({"user_name": DEMO_USER, "reason": "JIRA-123"})
             print(f"Triggered {run_id}; waiting for it to finish ...")
             state = stack.wait_for_run(run_id, timeout=180)
@@ -189,6 +195,17 @@ def main() -> int:
                     browser.page("Input.insertText", {"text": value})
                 time.sleep(1)
                 browser.screenshot(OUT / "offboarding-trigger-form.png")
+
+                # A reconciliation that would disable the stalest back-dated user waits for a person's approval.
+                approval_run = stack.trigger({"mode": "disable", "max_users": 1}, dag_id=RECONCILIATION_DAG_ID)
+                stack.wait_for_approval(APPROVAL_TASK_ID, approval_run, dag_id=RECONCILIATION_DAG_ID)
+                browser.goto(
+                    f"{stack.url}/dags/{RECONCILIATION_DAG_ID}/runs/{quote(approval_run, safe='')}"
+                    f"/tasks/{APPROVAL_TASK_ID}/required_actions"
+                )
+                browser.wait_for(text_shown("Disable 1 IAM user", "Over the cap", "Approve"), "the approval page")
+                browser.screenshot(OUT / "approval-page.png")
+                stack.answer(approval_run, "Reject", APPROVAL_TASK_ID, dag_id=RECONCILIATION_DAG_ID)
             finally:
                 browser.close()
     return 0 if state == "success" else 1

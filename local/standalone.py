@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,12 @@ class Standalone:
     def all_admins(self) -> bool:
         return self.env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "").lower() == "true"
 
+    def as_user(self, username: str) -> Standalone:
+        """The same stack, with every request made as another user of the simple auth manager."""
+        return replace(self, username=username, _token=None)
+
     def token(self) -> str:
-        """A JWT, got the way a client gets one: ``POST /auth/token`` with the admin's credentials."""
+        """A JWT, got the way a client gets one: ``POST /auth/token`` with the user's credentials (admin's)."""
         if self._token is None:
             if self.all_admins:
                 response = self._request("GET", "/auth/token", auth=False)
@@ -125,6 +129,34 @@ class Standalone:
                 return state
             time.sleep(1)
         raise TimeoutError(f"run {run_id} of {dag_id} did not finish within {timeout} s; see {self.log}")
+
+    def wait_for_task(
+        self, run_id: str, task_id: str, states: set[str], dag_id: str = DAG_ID, timeout: float = 120
+    ) -> str:
+        """Poll a task instance until it is in one of ``states``; return it (raise TimeoutError after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(RuntimeError):  # 404 until the scheduler creates the task instance
+                state = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")["state"]
+                if state in states:
+                    return state
+            time.sleep(1)
+        raise TimeoutError(f"{task_id} of run {run_id} not in {states} within {timeout} s; see {self.log}")
+
+    def wait_for_approval(self, task_id: str, *run_ids: str, dag_id: str = DAG_ID, timeout: float = 120) -> None:
+        """
+        Wait until the human-in-the-loop task of each run waits for an answer, and a moment more: Airflow 3.3.2's
+        scheduler must first handle the executor's report that the task's process ended (parked). An answer within
+        that instant makes it see a state "changed externally", retry the task, and ask again.
+        """
+        for run_id in run_ids:
+            self.wait_for_task(run_id, task_id, {"awaiting_input"}, dag_id=dag_id, timeout=timeout)
+        time.sleep(2)
+
+    def answer(self, run_id: str, option: str, task_id: str, dag_id: str = DAG_ID) -> dict:
+        """Answer a waiting human-in-the-loop task as its page does: ``PATCH …/hitlDetails``, as this user."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails"
+        return self.api("PATCH", path, {"chosen_options": [option], "params_input": {}})
 
     def task_states(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, str | None]:
         instances = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]

@@ -35,6 +35,14 @@ strict_moto.apply()
 pytest_plugins = ["tests.fixtures.e2e", "tests.fixtures.standalone"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items):
+    """Every test on the shared ``airflow standalone`` stack goes to one xdist worker: the stack starts once."""
+    for item in items:
+        if {"stack", "standalone_stack"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("standalone"))
+
+
 @pytest.fixture
 def aws(monkeypatch):
     """An in-process moto account; the ``aws_default`` connection points at it (no endpoint: moto intercepts)."""

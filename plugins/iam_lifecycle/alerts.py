@@ -23,7 +23,8 @@ SLACK_CONN_ID = "slack_default"
 FIRST_CHANGE_TASK = "take_snapshot"
 
 
-def _post(context: Any, text: str) -> None:
+def post_text(context: Any, text: str) -> None:
+    """Post ``text`` to Slack as it is (through ``slack_default``)."""
     # notify(), not __call__(): the text is final and must not be rendered as a template (an error may hold "{{").
     SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=text).notify(context)
 
@@ -37,7 +38,7 @@ def _failure_text(context: Any) -> str:
 
 def alert_failure(context: Any) -> None:
     """``on_failure_callback``: the DAG, task, run, user and the error's first line, to Slack."""
-    _post(context, _failure_text(context))
+    post_text(context, _failure_text(context))
 
 
 def alert_offboarding_failure(context: Any) -> None:
@@ -57,4 +58,4 @@ def alert_offboarding_failure(context: Any) -> None:
         except Exception as error:  # the alert must go out even when IAM cannot be read
             log.exception("Could not read what %s still holds", params.get("user_name"))
             text += f"\nWhat the user still holds could not be read: {type(error).__name__}: {error}"
-    _post(context, text)
+    post_text(context, text)

@@ -10,6 +10,7 @@ import pendulum
 from airflow.sdk import Param
 
 from iam_lifecycle.alerts import alert_failure
+from iam_lifecycle.approval import DEFAULT_TIMEOUT_SECONDS
 from iam_lifecycle.retries import IamRetryPolicy
 from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
@@ -94,6 +95,18 @@ def organizational_unit_ids_param() -> Param:
         title="Organizational units",
         description="Only the accounts under these organizational units (ou-…) or roots (r-…), at any depth; "
         "empty: every account of the organization.",
+    )
+
+
+def approval_timeout_param() -> Param:
+    """The ``approval_timeout`` trigger param: how long the approval waits for an answer before nothing is changed."""
+    return Param(
+        DEFAULT_TIMEOUT_SECONDS,
+        type="integer",
+        minimum=1,
+        title="Approval timeout (seconds)",
+        description="How long the approval waits for a person's answer (86400: 24 hours). With no answer by then, "
+        "nothing is changed and Slack says so.",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from iam_lifecycle.approval import approved_by, decision_phrase, duration
 from iam_lifecycle.staleness import CREDENTIAL_NAMES
 from iam_lifecycle.targets import target_label
 
@@ -45,13 +46,16 @@ def offboarding_message(
     plan: Mapping[str, list | bool],
     snapshot: Mapping[str, Any],
     outcome: Mapping[str, Any],
+    approved_by: str | None = None,
 ) -> str:
     """
-    What an offboarding run did: 'IAM user NAME deleted by ARN' (or that someone else deleted it first), what it
-    removed (the plan, plus what a DeleteConflict found added during the run), why, and the snapshot(s).
+    What an offboarding run did: 'IAM user NAME deleted by ARN' (', approved by USER' when a person approved it),
+    or that someone else deleted it first; what it removed (the plan, plus what a DeleteConflict found added during
+    the run), why, and the snapshot(s).
 
     :param snapshot: ``uri`` of this run's snapshot and ``earlier``: those of earlier attempts, oldest first.
     :param outcome: as ``iam_lifecycle.offboarding.delete_user`` returns it.
+    :param approved_by: who approved the run (or the run that triggered it), if anyone.
     """
     if outcome["gone_before"]:
         return (
@@ -59,6 +63,8 @@ def offboarding_message(
             f"this run removed {removed_summary(plan)} before that. Snapshot: {snapshot['uri']}"
         )
     deleted = f"IAM user {user_name} deleted by {caller_arn}"
+    if approved_by:
+        deleted += f", approved by {approved_by}"
     if outcome["confirmed_by_retry"]:
         deleted += " (DeleteUser's answer was lost; its retry found the user gone)"
     lines = [deleted, f"Removed: {removed_summary(plan)}"]
@@ -193,7 +199,12 @@ def _read_through(finding: Mapping[str, Any]) -> str:
 
 
 def reconciliation_message(
-    plan: Mapping[str, Any], report_uris: Mapping[str, str], run_id: str, max_idle_days: int, limit: int = 50
+    plan: Mapping[str, Any],
+    report_uris: Mapping[str, str],
+    run_id: str,
+    max_idle_days: int,
+    limit: int = 50,
+    approval: Mapping[str, Any] | None = None,
 ) -> str:
     """
     The stale-user report: per account the counts, the stale users (up to ``limit``, stalest first, with their
@@ -202,6 +213,7 @@ def reconciliation_message(
 
     :param plan: as ``iam_lifecycle.reconciliation.plan_reconciliation`` returns it.
     :param report_uris: account id -> URI of its JSON report.
+    :param approval: the answer to the run's approval (``iam_lifecycle.approval.decision``); None: none was asked.
     """
     mode = plan["mode"]
     lines = [f"Stale IAM users (unused for {_counted(max_idle_days, 'day')} or more), mode {mode}, run {run_id}"]
@@ -226,6 +238,8 @@ def reconciliation_message(
         lines.append("Report only: nothing was changed.")
     elif not plan["selected"]:
         lines.append(f"Nobody to {mode}: nothing was changed.")
+    elif approval is not None and not approval["approved"]:
+        lines.append(f"Not approved ({decision_phrase(approval)}): nothing was changed.")
     elif mode == "revoke":
         lines += _revoked_lines(plan["selected"])
     elif mode == "disable":
@@ -235,6 +249,8 @@ def reconciliation_message(
         )
     else:
         lines.append(f"Offboarded {len(plan['selected'])}, each by its own iam_user_offboarding run: {acted}")
+    if approved := approved_by(approval):
+        lines.append(f"Approved by {approved}.")
     if plan["over_cap"]:
         over_cap = _counted(len(plan["over_cap"]), "stale user")
         lines.append(f"Not touched, over the cap (max_users={plan['max_users']}): {over_cap}.")
@@ -246,7 +262,11 @@ def _account_list(lookups: list[dict[str, Any]]) -> str:
 
 
 def organization_offboarding_message(
-    params: Mapping[str, Any], run_id: str, plan: Mapping[str, Any], ended: list[dict[str, Any]]
+    params: Mapping[str, Any],
+    run_id: str,
+    plan: Mapping[str, Any],
+    ended: list[dict[str, Any]],
+    approval: Mapping[str, Any] | None = None,
 ) -> str:
     """
     The summary of ``iam_user_offboarding_organization``: where the user was deleted (in a dry run: where its plan
@@ -254,7 +274,8 @@ def organization_offboarding_message(
     offboarding runs that did not succeed (each run's own Slack message and alerts say why).
 
     :param plan: as ``iam_lifecycle.organization.plan_offboardings`` returns it.
-    :param ended: as ``iam_lifecycle.organization.outcomes`` returns it.
+    :param ended: as ``iam_lifecycle.organization.outcomes`` returns it (empty when the approval was not given).
+    :param approval: the answer to the run's approval (``iam_lifecycle.approval.decision``); None: none was asked.
     """
     done = [e for e in ended if e["state"] == "success"]
     not_done = [e for e in ended if e["state"] != "success"]
@@ -267,6 +288,10 @@ def organization_offboarding_message(
         f"{'Plan posted, nothing changed, in' if params.get('dry_run') else 'Deleted in'}: {_account_list(done)}",
         f"Absent from: {_account_list(plan['absent'])}",
     ]
+    if approval is not None and not approval["approved"]:
+        lines[1] = f"Not approved ({decision_phrase(approval)}): nothing was changed"
+    elif approved := approved_by(approval):
+        lines[1] += f" (approved by {approved})"
     lines += [
         f"FAILED in {target_label(e)}: its iam_user_offboarding run {e['run_id']} ended {e['state']}" for e in not_done
     ]
@@ -276,3 +301,35 @@ def organization_offboarding_message(
     if params.get("reason"):
         lines.append(f"Reason: {params['reason']}")
     return "\n".join(lines)
+
+
+def approval_request_message(
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    subject: str,
+    link: str | None,
+    approvers: list[str],
+    timeout_seconds: float | None,
+) -> str:
+    """
+    'Approval needed: SUBJECT', the run, the link to its approval page in the Airflow UI (None: ``[api] base_url``
+    is not set), who may answer, and what happens without an answer.
+    """
+    where = link or f"task {task_id} of the run in the Airflow UI (set [api] base_url for a link)"
+    who = ", ".join(approvers) or "anyone allowed to act on this DAG's runs"
+    last = f"Who may answer: {who}."
+    if timeout_seconds:
+        last += f" With no answer within {duration(timeout_seconds)}, nothing is changed."
+    return "\n".join(
+        [
+            f"Approval needed: {subject}",
+            f"{dag_id} run {run_id} waits for a person to approve or reject it: {where}",
+            last,
+        ]
+    )
+
+
+def approval_decision_message(dag_id: str, run_id: str, subject: str, phrase: str) -> str:
+    """'Not approved: SUBJECT (DAG run RUN): rejected by NAME | no answer within 24 h. Nothing was changed.'"""
+    return f"Not approved: {subject} ({dag_id} run {run_id}): {phrase}. Nothing was changed."

@@ -99,8 +99,8 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
     revoke: the access keys' ids, and whether the console password goes.
 
     :param target: one of ``plan_reconciliation``'s ``revoke`` entries: the user, its account, ``reason``,
-        ``tags`` to add, and ``credentials``: the unused credentials (revoke mode) or None for every credential
-        (disable mode).
+        ``tags`` to add, ``credentials``: the unused credentials (revoke mode) or None for every credential
+        (disable mode), and ``approved_by``: who approved the run (kept in the snapshot).
     :return: ``target`` with ``snapshot_uri``, ``access_key_ids`` and ``delete_password``.
     :raises AirflowFailException: the user is gone or protected now; nothing was changed.
     """
@@ -113,7 +113,13 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
         raise nothing_changed(reason)
     holdings = list_holdings(hook, target["user_name"])
     uri = snapshots.write_user_snapshot(
-        hook, user, holdings, caller_arn=target["caller_arn"], run_id=run_id, reason=target["reason"]
+        hook,
+        user,
+        holdings,
+        caller_arn=target["caller_arn"],
+        run_id=run_id,
+        reason=target["reason"],
+        approved_by=target.get("approved_by"),
     )
     credentials = target["credentials"]
     if credentials is None:

@@ -3,8 +3,8 @@
 A snapshot is JSON: who the user was (ARN, id, path, creation date, tags, permissions boundary), what it held
 (groups, attached policy ARNs, inline policies with their documents, login profile present, access key ids with
 status and dates, MFA serials, SSH key ids, certificate ids, service-specific credential ids) and the run that
-took it (run id, caller ARN, reason). It never holds a secret: IAM does not return key secrets or passwords
-to list calls, and none is asked for.
+took it (run id, caller ARN, reason, and who approved it when a person did). It never holds a secret: IAM does
+not return key secrets or passwords to list calls, and none is asked for.
 
 Snapshots live under the Airflow Variable ``iam_lifecycle_snapshot_uri`` (default
 ``file://$AIRFLOW_HOME/iam-lifecycle/snapshots``; ``s3://bucket/prefix`` goes through the ``aws_default``
@@ -62,6 +62,7 @@ def build_snapshot(
     reason: str,
     taken_at: datetime.datetime,
     addendum_to: str | None = None,
+    approved_by: str | None = None,
 ) -> dict[str, Any]:
     """
     The snapshot document.
@@ -71,6 +72,7 @@ def build_snapshot(
     :param inline_documents: inline policy name -> policy document.
     :param addendum_to: for what a run removed after its snapshot (items added during the run): the URI of the
         run's snapshot. An addendum is written beside it and is not a restore point of its own.
+    :param approved_by: the person who approved the run in the Airflow UI (None: no approval was asked).
     """
     snapshot = {
         "version": SNAPSHOT_VERSION,
@@ -78,6 +80,7 @@ def build_snapshot(
         "run_id": run_id,
         "caller_arn": caller_arn,
         "reason": reason,
+        "approved_by": approved_by,
         "user": {
             "UserName": user["UserName"],
             "UserId": user["UserId"],
@@ -111,6 +114,7 @@ def write_user_snapshot(
     run_id: str,
     reason: str,
     addendum_to: str | None = None,
+    approved_by: str | None = None,
 ) -> str:
     """
     Fetch the inline policies' documents, write the user's snapshot and return its URI; raise if it can't.
@@ -130,6 +134,7 @@ def write_user_snapshot(
         # Each attempt writes its own snapshot: a retry after a partial removal must not replace the first.
         taken_at=datetime.datetime.now(datetime.UTC),
         addendum_to=addendum_to,
+        approved_by=approved_by,
     )
     uri = write_snapshot(snapshot, storage_root())
     log.info("Snapshot of %s written to %s", user["UserName"], uri)

@@ -1,15 +1,16 @@
-"""The TaskFlow tasks of the offboarding DAG: protection check, plan, dry-run switch and snapshot.
+"""The TaskFlow tasks of the offboarding DAG: protection check, plan, dry-run switch, approval request and snapshot.
 
-Each is a thin wrapper: the logic is in :mod:`iam_lifecycle.offboarding`, :mod:`iam_lifecycle.protection` and
-:mod:`iam_lifecycle.snapshots`.
+Each is a thin wrapper: the logic is in :mod:`iam_lifecycle.offboarding`, :mod:`iam_lifecycle.protection`,
+:mod:`iam_lifecycle.approval` and :mod:`iam_lifecycle.snapshots`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import get_current_context, task
+from airflow.sdk import Variable, get_current_context, task
 
+from iam_lifecycle import approval as approval_module
 from iam_lifecycle import protection, snapshots
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
@@ -47,21 +48,41 @@ def is_real_run(params: dict[str, Any]) -> bool:
     return not params["dry_run"]
 
 
+@task(multiple_outputs=True)
+def request_approval(params: dict[str, Any], caller_arn: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """
+    Whether this run waits for a person's approval — the param `require_approval`; left empty, the Variable
+    `iam_lifecycle_require_approval` (absent: no) — and what the approval page shows: the user, the account, and
+    every item that will be removed. Returns `required`, `subject` and `body`.
+    """
+    variable = Variable.get(approval_module.REQUIRE_APPROVAL_VARIABLE, default=None)
+    try:
+        required = approval_module.approval_required(params.get("require_approval"), variable)
+    except ValueError as error:
+        raise nothing_changed(str(error)) from None
+    return approval_module.offboarding_request(params, caller_arn, plan, required)
+
+
 #: Errors of a snapshot store that no retry can fix (no such bucket or folder, no permission, a bad URI).
 PERMANENT_STORAGE_ERRORS = (FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError, ValueError)
 
 
 @task(multiple_outputs=True)
-def take_snapshot(user: dict[str, Any], caller_arn: str, holdings: dict[str, Any]) -> dict[str, Any]:
+def take_snapshot(
+    user: dict[str, Any], caller_arn: str, holdings: dict[str, Any], approval: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """
     Write the user's snapshot before the first change, read it back, and find the snapshots of earlier attempts.
 
-    Returns `uri` (this run's snapshot) and `earlier`: snapshots of the same user (same UserId) written before,
-    oldest first — after a run that failed part way, the oldest is the user as it was before the first change.
+    Returns `uri` (this run's snapshot), `earlier`: snapshots of the same user (same UserId) written before,
+    oldest first — after a run that failed part way, the oldest is the user as it was before the first change —
+    and `approved_by`, kept in the snapshot: who approved this run (`approval`, the approval task's answer), or,
+    for a run triggered by another DAG after its own approval, the conf's `approved_by`.
     A store that cannot be written fails the run at once, with nothing changed.
     """
     context = get_current_context()
     params = context["params"]
+    approver = approval_module.approved_by(approval) or params.get("approved_by")
     try:
         uri = snapshots.write_user_snapshot(
             account_hook(IamHook, params, context["run_id"]),  # the run's account, a member account's role too
@@ -70,8 +91,9 @@ def take_snapshot(user: dict[str, Any], caller_arn: str, holdings: dict[str, Any
             caller_arn=caller_arn,
             run_id=context["run_id"],
             reason=params.get("reason") or "",  # the trigger form sends an emptied Reason as null
+            approved_by=approver,
         )
         earlier = snapshots.earlier_snapshots(snapshots.storage_root(), user, before=uri)
     except PERMANENT_STORAGE_ERRORS as error:
         raise nothing_changed(f"the snapshot could not be written ({type(error).__name__}: {error})") from None
-    return {"uri": uri, "earlier": earlier}
+    return {"uri": uri, "earlier": earlier, "approved_by": approver}

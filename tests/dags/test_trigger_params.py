@@ -16,7 +16,7 @@ from tests.helpers import project_dagbag
 
 #: Per DAG, the params a person may leave empty. The others have a default the form fills in, or are required.
 OPTIONAL = {
-    "iam_user_offboarding": {"reason", "account_id", "member_role_name"},
+    "iam_user_offboarding": {"reason", "account_id", "member_role_name", "require_approval", "approved_by"},
     "iam_user_provisioning": {
         "snapshot",
         "user_name",

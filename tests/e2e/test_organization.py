@@ -159,7 +159,7 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, m
             },
             dag_id="iam_user_offboarding_organization",
         )
-        stack.wait_for_task(run_id, APPROVAL_TASK_ID, {"awaiting_input"}, dag_id="iam_user_offboarding_organization")
+        stack.wait_for_approval(APPROVAL_TASK_ID, run_id, dag_id="iam_user_offboarding_organization")
         stack.answer(run_id, "Approve", APPROVAL_TASK_ID, dag_id="iam_user_offboarding_organization")
         state = stack.wait_for_run(run_id, dag_id="iam_user_offboarding_organization", timeout=300)
     finally:

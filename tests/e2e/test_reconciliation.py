@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from iam_lifecycle.approval import APPROVAL_TASK_ID
 from sandbox.seed import EVERYTHING, seed_user
 from tests.fixtures.e2e import Sandbox, run_dag
+from tests.fixtures.standalone import APPROVER
 from tests.helpers import ago, has_login_profile, tags_of
 
 pytestmark = pytest.mark.e2e
@@ -148,7 +150,8 @@ def test_revoke_takes_only_the_unused_credentials_and_leaves_every_user(sandbox,
         ("one-idle-key", "revoke"),
     }
     assert unused["not_judged"] == [{"user_name": "fresh", "reason": "created within the last 4 hours"}]
-    [message] = sandbox.messages
+    request, message = sandbox.messages  # the approval request (run_dag answers it), then the report
+    assert request.startswith("Approval needed: Revoke unused credentials of 2 IAM users in 1 account?")
     assert f"Revoked in account {ACCOUNT}: 1 access key deactivated, 1 console password deleted" in message
     assert "• not judged: fresh: created within the last 4 hours" in message
 
@@ -174,6 +177,7 @@ def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_
         assert snapshot["login_profile"] is True
         assert [k["Status"] for k in snapshot["access_keys"]] == ["Active", "Active"]
         assert snapshot["reason"].startswith("stale: idle ")
+        assert snapshot["approved_by"] == "approver"  # run_dag answers the approval as "approver"
     for name in untouched:
         assert key_statuses(iam, name) == ["Active"] * len(key_statuses(iam, name))
         assert has_login_profile(iam, name)
@@ -189,6 +193,7 @@ def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_
         f"Disabled 2 (access keys deactivated, console password deleted, tagged lifecycle:disabled-at): "
         f"stale-a ({ACCOUNT}), stale-b ({ACCOUNT})" in message
     )
+    assert "Approved by approver." in message
     assert "Not touched, over the cap (max_users=2): 3 stale users." in message
 
 
@@ -232,7 +237,12 @@ def test_delete_offboards_the_stalest_users_each_in_its_own_offboarding_run(stac
     box.make_user("stale-c", 400, password=200, keys=[200])
     box.make_user("active", 400, password=1, keys=[1])
 
+    box.clear_calls()
     run_id = stack.trigger({"mode": "delete", "max_users": 2}, dag_id=DAG_ID)
+    # The plan waits for a person's approval, having changed nothing; the approver's answer lets it go on.
+    stack.wait_for_approval(APPROVAL_TASK_ID, run_id, dag_id=DAG_ID)
+    assert [c for c in box.mutating_calls() if c["action"] != "GenerateCredentialReport"] == []
+    stack.answer(run_id, "Approve", APPROVAL_TASK_ID, dag_id=DAG_ID)
     state = stack.wait_for_run(run_id, dag_id=DAG_ID, timeout=240)
 
     assert state == "success", stack.task_states(run_id, dag_id=DAG_ID)
@@ -248,15 +258,24 @@ def test_delete_offboards_the_stalest_users_each_in_its_own_offboarding_run(stac
         ("stale-a", "aws_default", "success"),
         ("stale-b", "aws_default", "success"),
     ]
+    # Each offboarding records the reconciliation's approver and asks no second approval.
+    assert {(r["conf"]["approved_by"], r["conf"]["require_approval"]) for r in runs} == {(APPROVER, False)}
     assert {r["conf"]["reason"] for r in runs} == {
         f"stale: idle 300 days (iam_stale_user_reconciliation run {run_id})",
         f"stale: idle 250 days (iam_stale_user_reconciliation run {run_id})",
     }
     for name in ("stale-a", "stale-b"):
         snapshots = (stack.home / "snapshots" / ACCOUNT / name).glob("*.json")
-        assert any(json.loads(s.read_text())["reason"].startswith("stale: idle ") for s in snapshots)
-        assert any(m.startswith(f"IAM user {name} deleted by ") for m in stack.messages)
+        assert any(
+            json.loads(s.read_text())["reason"].startswith("stale: idle ")
+            and json.loads(s.read_text())["approved_by"] == APPROVER
+            for s in snapshots
+        )
+        assert any(
+            m.startswith(f"IAM user {name} deleted by ") and f", approved by {APPROVER}\n" in m for m in stack.messages
+        )
     assert any(
-        f"Offboarded 2, each by its own iam_user_offboarding run: stale-a ({ACCOUNT}), stale-b ({ACCOUNT})" in m
+        f"Offboarded 2, each by its own iam_user_offboarding run: stale-a ({ACCOUNT}), stale-b ({ACCOUNT})\n"
+        f"Approved by {APPROVER}." in m
         for m in stack.messages
     )

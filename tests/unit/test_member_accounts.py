@@ -188,7 +188,7 @@ def test_the_failure_alert_reads_what_the_user_still_holds_in_the_runs_member_ac
     account_hook(IamHook, ORG, RUN_ID).conn.create_user(UserName="alice")
     account_hook(IamHook, ORG, RUN_ID).conn.create_access_key(UserName="alice")
     posted: list[str] = []
-    monkeypatch.setattr(alerts, "_post", lambda context, text: posted.append(text))
+    monkeypatch.setattr(alerts, "post_text", lambda context, text: posted.append(text))
 
     class DeleteUserTask:
         def get_flat_relative_ids(self, upstream: bool) -> set[str]:

@@ -1,0 +1,453 @@
+"""A person approves before a run changes IAM: who may answer, when a run asks, what the approval page and Slack
+say, and the approval task itself (its request, a rejection, a timeout, an approval), run as a worker runs it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, DownstreamTasksSkipped, TaskAwaitingInput
+
+from iam_lifecycle import approval
+from iam_lifecycle.approval import (
+    approval_required,
+    approved_offboarding_conf,
+    approvers,
+    decision,
+    decision_phrase,
+    offboarding_request,
+    organization_request,
+    reconciliation_request,
+)
+from iam_lifecycle.notifications import (
+    approval_decision_message,
+    approval_request_message,
+    offboarding_message,
+    organization_offboarding_message,
+    reconciliation_message,
+)
+from iam_lifecycle.operators import approval as approval_operators
+from iam_lifecycle.operators.approval import ApprovalGateOperator
+from iam_lifecycle.reconciliation import plan_reconciliation
+
+ACCOUNT, SECOND = "123456789012", "111111111111"
+AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+ALICE = {"id": "alice", "name": "alice"}
+APPROVED = {"chosen_options": ["Approve"], "params_input": {}, "responded_at": AT, "responded_by_user": ALICE}
+REJECTED = {**APPROVED, "chosen_options": ["Reject"]}
+#: What the scheduler's timeout sweep resumes the task with: the default (Reject), nobody, ``timedout``.
+TIMED_OUT = {**REJECTED, "responded_by_user": None, "timedout": True}
+
+
+# ---- who may answer, and whether a run asks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "[]"])
+def test_no_approvers_variable_means_anyone_allowed_to_act_on_the_dag(raw):
+    assert approvers(raw) == []
+
+
+def test_approvers_are_user_ids_or_id_and_name():
+    assert approvers('["alice", {"id": "7", "name": "bob"}, {"id": 8}]') == [
+        ALICE,
+        {"id": "7", "name": "bob"},
+        {"id": "8", "name": "8"},
+    ]
+
+
+@pytest.mark.parametrize("raw", ['"alice"', "alice", "{}", "[true]", "[null]", '[""]', '[{"name": "bob"}]'])
+def test_a_malformed_approvers_variable_is_refused_rather_than_opened_to_everyone(raw):
+    with pytest.raises(ValueError, match="iam_lifecycle_approvers"):
+        approvers(raw)
+
+
+@pytest.mark.parametrize(
+    ("param", "variable", "required"),
+    [
+        (True, None, True),
+        (False, "true", False),  # the param, when given, wins
+        (None, None, False),  # absent Variable: scripted single offboardings keep working
+        (None, "", False),
+        (None, "true", True),
+        (None, "True", True),
+        (None, '"true"', True),
+        (None, "false", False),
+    ],
+)
+def test_require_approval_is_the_param_else_the_variable_else_no(param, variable, required):
+    assert approval_required(param, variable) is required
+
+
+def test_a_require_approval_variable_that_says_neither_true_nor_false_is_refused():
+    with pytest.raises(ValueError, match="iam_lifecycle_require_approval must be true or false, not 'yes'"):
+        approval_required(None, "yes")
+
+
+# ---- the answer ------------------------------------------------------------------------------------------------
+
+
+def test_an_answer_says_who_approved_or_rejected_and_a_timeout_never_approves():
+    assert decision(APPROVED, 3600) == {
+        "approved": True,
+        "by": "alice",
+        "at": "2026-06-01T12:00:00+00:00",
+        "timed_out": False,
+        "timeout_seconds": 3600,
+    }
+    assert decision(REJECTED, 3600)["approved"] is False
+    timed_out = decision(TIMED_OUT, 86400)
+    assert (timed_out["approved"], timed_out["by"], timed_out["timed_out"]) == (False, None, True)
+    # Even an Approve with nobody behind it (which only a timeout produces) does not approve.
+    assert decision({**TIMED_OUT, "chosen_options": ["Approve"]}, 60)["approved"] is False
+
+    assert decision_phrase(decision(APPROVED, 60)) == "approved by alice"
+    assert decision_phrase(decision(REJECTED, 60)) == "rejected by alice"
+    assert decision_phrase(timed_out) == "no answer within 24 h"
+    assert decision_phrase(decision(TIMED_OUT, 90)) == "no answer within 90 s"
+    assert decision_phrase(decision(TIMED_OUT, 1800)) == "no answer within 30 min"
+
+
+def test_offboardings_triggered_after_an_approval_ask_no_second_one_and_record_the_approver():
+    conf = {"user_name": "a", "reason": "stale", "aws_conn_id": "aws_default"}
+
+    assert approved_offboarding_conf(conf, decision(APPROVED, 60)) == conf | {
+        "require_approval": False,
+        "approved_by": "alice",
+    }
+    # Not asked (a dry run of the organization's offboarding): nobody approved, and nothing is claimed.
+    assert approved_offboarding_conf(conf, None)["approved_by"] is None
+
+
+# ---- what the approval page shows --------------------------------------------------------------------------------
+
+
+def stale(name: str, idle_days: int) -> dict:
+    return {"user_name": name, "idle_days": idle_days, "idle_credentials": ["password"], "disabled_at": None}
+
+
+def finding(account: str, conn: str, *entries: dict, revocable: tuple[dict, ...] = ()) -> dict:
+    return {
+        "aws_conn_id": conn,
+        "account": account,
+        "caller_arn": f"arn:aws:sts::{account}:user/moto",
+        "users_scanned": 10,
+        "stale": list(entries),
+        "exempt": [],
+        "unused_credentials": {"revocable": list(revocable), "exempt": [], "not_judged": []},
+    }
+
+
+FINDINGS = [
+    finding(ACCOUNT, "aws_default", stale("a", 300), stale("b", 100)),
+    finding(SECOND, "aws_second", stale("c", 200), stale("d", 95)),
+]
+REPORTS = {ACCOUNT: "file:///r/1.json", SECOND: "file:///r/2.json"}
+
+
+def test_the_reconciliations_page_shows_per_account_each_user_its_idle_days_what_is_done_and_the_cap():
+    plan = plan_reconciliation(FINDINGS, "disable", 3, "run-1", today="2026-06-01")
+
+    request = reconciliation_request(plan, REPORTS)
+
+    assert request["required"] is True
+    assert request["subject"] == "Disable 3 IAM users in 2 accounts?"
+    disabled = "deactivate every active access key, delete the console password, tag `lifecycle:disabled-at=2026-06-01`"
+    assert request["body"].splitlines() == [
+        "**Mode `disable`**: 3 users in 2 accounts, stalest first. Nothing is changed unless you approve; "
+        "rejecting, or no answer in time, changes nothing.",
+        "",
+        f"#### Account {ACCOUNT} (aws_default)",
+        "",
+        "| user | idle days | what will be done |",
+        "| --- | ---: | --- |",
+        f"| a | 300 | {disabled} |",
+        f"| b | 100 | {disabled} |",
+        "",
+        f"#### Account {SECOND} (aws_second)",
+        "",
+        "| user | idle days | what will be done |",
+        "| --- | ---: | --- |",
+        f"| c | 200 | {disabled} |",
+        "",
+        f"**Over the cap** (`max_users` = 3): 1 more user left alone (1 in {SECOND} (aws_second)).",
+        "",
+        "Reports: `file:///r/1.json`, `file:///r/2.json`",
+    ]
+
+
+def test_the_page_says_what_delete_and_revoke_will_do_to_each_user():
+    delete = reconciliation_request(plan_reconciliation(FINDINGS, "delete", 10, "run-1"), REPORTS)
+    assert delete["subject"] == "Delete 4 IAM users in 2 accounts?"
+    assert (
+        "| a | 300 | offboard: remove everything it holds, then delete the user (its own iam_user_offboarding run) |"
+        in delete["body"].splitlines()
+    )
+    assert "**Over the cap** (`max_users` = 10): none." in delete["body"]
+
+    credentials = [
+        {"user_name": "dev", "credential": "access_key_2", "idle_days": 120},
+        {"user_name": "dev", "credential": "password", "idle_days": 200},
+    ]
+    revocable = {"user_name": "dev", "idle_days": 200, "credentials": credentials}
+    plan = plan_reconciliation([finding(ACCOUNT, "aws_default", revocable=(revocable,))], "revoke", 10, "run-1")
+    revoke = reconciliation_request(plan, REPORTS)
+    assert revoke["subject"] == "Revoke unused credentials of 1 IAM user in 1 account?"
+    assert (
+        "| dev | 200 | deactivate access key 2 (idle 120 days); delete console password (idle 200 days) |"
+        in revoke["body"].splitlines()
+    )
+
+
+def test_long_lists_are_cut_and_the_report_has_the_rest():
+    plan = plan_reconciliation(
+        [finding(ACCOUNT, "aws_default", *(stale(f"u{i}", 300) for i in range(5)))], "delete", 5, "r"
+    )
+    lines = reconciliation_request(plan, REPORTS, limit=2)["body"].splitlines()
+    assert [line.split(" | ")[0] for line in lines if line.startswith("| u") and line[3].isdigit()] == ["| u0", "| u1"]
+    assert "| …and 3 more (see the report) | | |" in lines
+
+
+def test_nobody_is_asked_in_report_mode_nor_when_the_plan_acts_on_nobody():
+    assert reconciliation_request(plan_reconciliation(FINDINGS, "report", 10, "r"), REPORTS)["required"] is False
+    assert reconciliation_request(plan_reconciliation(FINDINGS, "delete", 0, "r"), REPORTS)["required"] is False
+    for mode in ("revoke", "disable", "delete"):  # any mode but report, once it selects someone
+        revocable = {"user_name": "a", "idle_days": 300, "credentials": [{"credential": "password", "idle_days": 300}]}
+        findings = [finding(ACCOUNT, "aws_default", stale("a", 300), revocable=(revocable,))]
+        assert reconciliation_request(plan_reconciliation(findings, mode, 10, "r"), REPORTS)["required"] is True
+
+
+def lookup(account: str, name: str, **state) -> dict:
+    return {
+        "aws_conn_id": "aws_org",
+        "account_id": account,
+        "account_name": name,
+        "member_role_name": "IamLifecycleRole",
+        **state,
+    }
+
+
+ORG_PLAN = {
+    "present": [lookup(ACCOUNT, "dev", exists=True), lookup(SECOND, "prod", exists=True)],
+    "absent": [lookup("222222222222", "sandbox", exists=False)],
+    "failed": [lookup("333333333333", "broken", error="AccessDenied")],
+    "confs": [{"user_name": "alice"}, {"user_name": "alice"}],
+}
+ORG_PARAMS = {"user_name": "alice", "organization_conn_id": "aws_org", "reason": "JIRA-12", "dry_run": False}
+
+
+def test_the_organizations_page_shows_each_account_where_the_user_is_offboarded():
+    request = organization_request(ORG_PLAN, ORG_PARAMS)
+
+    assert request["required"] is True
+    assert request["subject"] == "Delete IAM user alice in 2 accounts of the organization?"
+    body = request["body"].splitlines()
+    assert body[2:6] == [
+        "| account | what will be done |",
+        "| --- | --- |",
+        f"| {ACCOUNT} dev | offboard: remove everything it holds, then delete the user (an iam_user_offboarding "
+        "run through role IamLifecycleRole) |",
+        f"| {SECOND} prod | offboard: remove everything it holds, then delete the user (an iam_user_offboarding "
+        "run through role IamLifecycleRole) |",
+    ]
+    assert body[7:] == [
+        "Absent from: 222222222222 sandbox.",
+        "- Could not be looked for, nothing done there: 333333333333 broken: AccessDenied",
+        "Reason: JIRA-12",
+    ]
+    # A dry run, or a user found nowhere, asks nobody.
+    assert organization_request(ORG_PLAN, ORG_PARAMS | {"dry_run": True})["required"] is False
+    assert organization_request({**ORG_PLAN, "present": [], "confs": []}, ORG_PARAMS)["required"] is False
+
+
+PLAN = {
+    "managed_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+    "inline_policies": ["inline-0"],
+    "groups": [],
+    "access_keys": ["AKIAEXAMPLE"],
+    "ssh_public_keys": [],
+    "signing_certificates": [],
+    "service_specific_credentials": [],
+    "mfa_devices": [],
+    "login_profile": True,
+}
+CALLER = f"arn:aws:sts::{ACCOUNT}:user/moto"
+
+
+def test_the_offboardings_page_lists_every_item_that_will_be_removed():
+    request = offboarding_request({"user_name": "alice", "reason": "JIRA-1"}, CALLER, PLAN, required=True)
+
+    assert request["subject"] == f"Delete IAM user alice in account {ACCOUNT}?"
+    assert request["body"].splitlines()[2:] == [
+        "| kind | what will be removed |",
+        "| --- | --- |",
+        "| managed policies | arn:aws:iam::aws:policy/ReadOnlyAccess |",
+        "| inline policies | inline-0 |",
+        "| group memberships | none |",
+        "| access keys | AKIAEXAMPLE |",
+        "| SSH public keys | none |",
+        "| signing certificates | none |",
+        "| service-specific credentials | none |",
+        "| MFA devices | none |",
+        "| login profile | yes |",
+        "",
+        "Reason: JIRA-1",
+    ]
+    member = offboarding_request({"user_name": "alice", "account_id": SECOND}, CALLER, PLAN, required=False)
+    assert member["subject"] == f"Delete IAM user alice in account {SECOND}?" and member["required"] is False
+
+
+# ---- what Slack says ---------------------------------------------------------------------------------------------
+
+
+def test_slack_gets_the_link_who_may_answer_and_what_a_timeout_does():
+    link = "http://airflow.example/dags/d/runs/r/tasks/approve_changes/required_actions?map_index=-1"
+
+    assert approval_request_message("d", "r", "approve_changes", "Delete 2?", link, ["alice", "bob"], 86400) == (
+        "Approval needed: Delete 2?\n"
+        f"d run r waits for a person to approve or reject it: {link}\n"
+        "Who may answer: alice, bob. With no answer within 24 h, nothing is changed."
+    )
+    no_base_url = approval_request_message("d", "r", "approve_changes", "Delete 2?", None, [], 60)
+    assert "task approve_changes of the run in the Airflow UI (set [api] base_url for a link)" in no_base_url
+    assert "Who may answer: anyone allowed to act on this DAG's runs. With no answer within 1 min" in no_base_url
+    assert approval_decision_message("d", "r", "Delete 2?", "rejected by bob") == (
+        "Not approved: Delete 2? (d run r): rejected by bob. Nothing was changed."
+    )
+
+
+def test_the_deletion_message_names_the_approver():
+    outcome = {"deleted": True, "confirmed_by_retry": False, "gone_before": False, "leftovers": {}, "addenda": []}
+    snapshot = {"uri": "file:///s.json", "earlier": []}
+
+    text = offboarding_message("alice", CALLER, None, PLAN, snapshot, outcome, approved_by="bob")
+
+    assert text.splitlines()[0] == f"IAM user alice deleted by {CALLER}, approved by bob"
+    assert offboarding_message("alice", CALLER, None, PLAN, snapshot, outcome).splitlines()[0] == (
+        f"IAM user alice deleted by {CALLER}"
+    )
+
+
+def test_the_reconciliation_report_says_who_approved_or_refused_and_then_that_nothing_changed():
+    plan = plan_reconciliation(FINDINGS, "disable", 3, "run-1", today="2026-06-01")
+
+    approved = reconciliation_message(plan, REPORTS, "run-1", 90, approval=decision(APPROVED, 60)).splitlines()
+    rejected = reconciliation_message(plan, REPORTS, "run-1", 90, approval=decision(REJECTED, 60)).splitlines()
+    timed_out = reconciliation_message(plan, REPORTS, "run-1", 90, approval=decision(TIMED_OUT, 86400)).splitlines()
+
+    assert approved[-3:-1] == [
+        f"Disabled 3 (access keys deactivated, console password deleted, tagged lifecycle:disabled-at): "
+        f"a ({ACCOUNT}), c ({SECOND}), b ({ACCOUNT})",
+        "Approved by alice.",
+    ]
+    assert rejected[-2:] == [
+        "Not approved (rejected by alice): nothing was changed.",
+        "Not touched, over the cap (max_users=3): 1 stale user.",
+    ]
+    assert timed_out[-2] == "Not approved (no answer within 24 h): nothing was changed."
+    assert not any(line.startswith("Disabled") for line in rejected + timed_out)
+
+
+def test_the_organizations_summary_says_who_approved_or_refused():
+    ended = [{**e, "run_id": f"r{i}", "state": "success"} for i, e in enumerate(ORG_PLAN["present"])]
+
+    approved = organization_offboarding_message(ORG_PARAMS, "run-1", ORG_PLAN, ended, approval=decision(APPROVED, 60))
+    rejected = organization_offboarding_message(ORG_PARAMS, "run-1", ORG_PLAN, [], approval=decision(REJECTED, 60))
+
+    assert approved.splitlines()[1] == f"Deleted in: {ACCOUNT} dev, {SECOND} prod (approved by alice)"
+    assert rejected.splitlines()[1] == "Not approved (rejected by alice): nothing was changed"
+    assert "FAILED in 333333333333 broken: could not look for the user: AccessDenied" in rejected
+
+
+# ---- the approval task, run as a worker runs it -----------------------------------------------------------------
+
+
+class FakeTaskInstance:
+    def __init__(self, task_id: str = approval.APPROVAL_TASK_ID) -> None:
+        self.id = "0197e7d2-0000-7000-8000-000000000000"
+        self.dag_id, self.run_id, self.task_id, self.map_index = "d", "manual__r", task_id, -1
+        self.pushed: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.pushed[key] = value
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """The approval task in a small DAG (one change after it), with Slack and the HITL store captured."""
+    posted: list[str] = []
+    requests: list[dict] = []
+    monkeypatch.setattr(approval_operators, "post_text", lambda context, text: posted.append(text))
+    monkeypatch.setattr(
+        "airflow.providers.standard.operators.hitl.upsert_hitl_detail", lambda **request: requests.append(request)
+    )
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://airflow.example")
+    with DAG("d", schedule=None) as dag:
+        task = ApprovalGateOperator(task_id=approval.APPROVAL_TASK_ID, subject="Delete 2?", body="**plan**")
+        task >> EmptyOperator(task_id="change")
+    task.approval_timeout = "3600"  # as rendered from params.approval_timeout
+    ti = FakeTaskInstance()
+    context = {"ti": ti, "task_instance": ti, "task": task, "dag": dag, "run_id": ti.run_id}
+    return task, context, posted, requests
+
+
+def test_the_approval_waits_for_the_listed_approvers_and_slack_gets_the_link(gate, monkeypatch):
+    task, context, posted, requests = gate
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_APPROVERS", '["alice", {"id": "7", "name": "bob"}]')
+
+    with pytest.raises(TaskAwaitingInput) as waiting:
+        task.execute(context)
+
+    assert waiting.value.timeout == timedelta(hours=1)
+    [request] = requests
+    assert (request["subject"], request["body"], request["options"]) == ("Delete 2?", "**plan**", ["Approve", "Reject"])
+    assert request["defaults"] == ["Reject"] and request["params"] == {}
+    assert request["assigned_users"] == [ALICE, {"id": "7", "name": "bob"}]
+    assert posted == [
+        "Approval needed: Delete 2?\n"
+        "d run manual__r waits for a person to approve or reject it: "
+        "http://airflow.example/dags/d/runs/manual__r/tasks/approve_changes/required_actions?map_index=-1\n"
+        "Who may answer: alice, bob. With no answer within 1 h, nothing is changed."
+    ]
+
+
+def test_a_malformed_approvers_variable_fails_the_approval_and_nothing_changes(gate, monkeypatch):
+    task, context, posted, requests = gate
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_APPROVERS", "alice")
+
+    with pytest.raises(AirflowFailException, match="iam_lifecycle_approvers .*; nothing was changed"):
+        task.execute(context)
+    assert requests == posted == []
+
+
+@pytest.mark.parametrize("required", [False, "False"])
+def test_an_approval_not_required_is_skipped_without_asking(gate, required):
+    task, context, posted, requests = gate
+    task.required = required
+
+    with pytest.raises(AirflowSkipException):
+        task.execute(context)
+    assert requests == posted == []
+
+
+@pytest.mark.parametrize(("event", "phrase"), [(REJECTED, "rejected by alice"), (TIMED_OUT, "no answer within 1 h")])
+def test_a_rejection_or_a_timeout_skips_the_changes_keeps_the_answer_and_tells_slack(gate, event, phrase):
+    task, context, posted, _ = gate
+
+    with pytest.raises(DownstreamTasksSkipped) as skipped:
+        task.execute_complete(context, event)
+
+    assert skipped.value.tasks == ["change"]
+    answer = context["ti"].pushed["return_value"]
+    assert answer["approved"] is False and decision_phrase(answer) == phrase
+    assert posted == [f"Not approved: Delete 2? (d run manual__r): {phrase}. Nothing was changed."]
+
+
+def test_an_approval_lets_the_run_go_on_and_returns_the_approver(gate):
+    task, context, posted, _ = gate
+
+    answer = task.execute_complete(context, APPROVED)
+
+    assert answer["approved"] is True and answer["by"] == "alice"
+    assert posted == []  # the run's own messages name the approver
