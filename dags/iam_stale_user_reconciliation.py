@@ -49,22 +49,99 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import protection, reconciliation, reports, revocation, targets
 from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_by, approved_offboarding_conf, reconciliation_request
-from iam_lifecycle.defaults import (
-    START_DATE,
-    approval_timeout_param,
-    default_args,
-    document_tasks,
-    exclude_account_ids_param,
-    member_role_name_param,
-    organization_conn_id_param,
-    organizational_unit_ids_param,
-)
+from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.notifications import reconciliation_message
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import DeactivateAccessKeysOperator, DeleteLoginProfileOperator
 from iam_lifecycle.operators.users import TagUserOperator
+from iam_lifecycle.params import approval_timeout_param, organization_params
+from iam_lifecycle.summaries import reconciliation_message
 from iam_lifecycle.triggers import trigger_offboardings
+
+# The tasks, each a call into the package; the DAG below wires them.
+
+
+@task
+def list_accounts(params: dict) -> list[dict]:
+    """The accounts to scan: one per AWS connection, or the organization's (see `iam_lifecycle.targets`)."""
+    return targets.list_targets(params)
+
+
+@task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=targets.MAX_ACCOUNTS_AT_ONCE)
+def find_stale_users(target: dict, params: dict) -> dict:
+    """One account's stale users, the exempt ones apart; no IAM call per user. An account that cannot be read
+    is returned with its error, so the others are still reported."""
+    context = get_current_context()
+    context["account_label"] = targets.target_label(target)  # labels the mapped task in the UI
+    now = context["dag_run"].run_after
+    return reconciliation.find_in_account(
+        target, now, params["max_idle_days"], protection.protected_patterns(), run_id=context["run_id"]
+    )
+
+
+@task
+def plan_reconciliation(findings: list[dict], params: dict, run_id: str) -> dict:
+    """Who this run acts on: at most `max_users` over all accounts, stalest first."""
+    try:
+        today = get_current_context()["dag_run"].run_after.date().isoformat()
+        return reconciliation.plan_reconciliation(
+            list(findings), params["mode"], params["max_users"], run_id, today=today
+        )
+    except ValueError as error:
+        raise nothing_changed(str(error)) from None
+
+
+@task
+def write_reports(plan: dict, params: dict) -> dict[str, str]:
+    """The full report of each account as JSON beside the snapshots; account id -> URI."""
+    context = get_current_context()
+    return reports.write_reports(
+        plan, run_id=context["run_id"], now=context["dag_run"].run_after, max_idle_days=params["max_idle_days"]
+    )
+
+
+@task(multiple_outputs=True)
+def request_approval(plan: dict, report_uris: dict) -> dict:
+    """Whether a person must approve (the plan acts on anyone) and what the approval page shows: per account
+    each user, its idle days and what will be done; how many are over the cap."""
+    return reconciliation_request(plan, report_uris)
+
+
+@task
+def users_to_revoke(plan: dict, approval: dict) -> list[dict]:
+    """The users whose credentials go, each with its account, what to revoke (modes revoke and disable) and
+    who approved it (kept in its snapshot)."""
+    return [{**target, "approved_by": approved_by(approval)} for target in plan["revoke"]]
+
+
+@task(map_index_template="{{ user_label }}")
+def snapshot_user(target: dict, run_id: str) -> dict:
+    """Check the user again (exists, not protected now), write its snapshot and resolve what to revoke."""
+    get_current_context()["user_label"] = f"{target['user_name']} ({target['account']})"
+    return revocation.prepare_revocation(target, run_id)
+
+
+@task
+def users_to_delete(plan: dict, approval: dict) -> list[dict]:
+    """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete), with the approver;
+    those runs ask no second approval."""
+    return [approved_offboarding_conf(conf, approval) for conf in plan["delete"]]
+
+
+@task(trigger_rule="none_failed")
+def compose_message(plan: dict, report_uris: dict, params: dict, run_id: str) -> str:
+    """The Slack text: per account the counts, stale and exempt users, the report file, what was done (or that
+    the approval was refused)."""
+    # Read, not wired: a rejection skips every task wired right after the approval, and this one must run.
+    approval = get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK_ID)
+    return reconciliation_message(plan, report_uris, run_id, params["max_idle_days"], approval=approval)
+
+
+@task
+def fail_on_account_errors(plan: dict) -> None:
+    """Fail the run when an account could not be read: the others were reported, and Slack was told."""
+    if reason := reconciliation.account_errors_reason(plan):
+        raise AirflowFailException(reason)
 
 
 @dag(
@@ -110,92 +187,16 @@ from iam_lifecycle.triggers import trigger_offboardings
             title="AWS connections",
             description="One Airflow connection per AWS account to reconcile (or use the organization below).",
         ),
-        "organization_conn_id": organization_conn_id_param(
+        **organization_params(
             None,
             "Optional: an AWS connection into the organization's management (or delegated administrator) account. "
             "Its ACTIVE accounts are reconciled instead of aws_conn_ids (give one or the other), each through the "
             "member role below.",
         ),
-        "member_role_name": member_role_name_param(),
-        "exclude_account_ids": exclude_account_ids_param(),
-        "organizational_unit_ids": organizational_unit_ids_param(),
         "approval_timeout": approval_timeout_param(),
     },
 )
 def iam_stale_user_reconciliation():
-    @task
-    def list_accounts(params: dict) -> list[dict]:
-        """The accounts to scan: one per AWS connection, or the organization's (see `iam_lifecycle.targets`)."""
-        return targets.list_targets(params)
-
-    @task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=targets.MAX_ACCOUNTS_AT_ONCE)
-    def find_stale_users(target: dict, params: dict) -> dict:
-        """One account's stale users, the exempt ones apart; no IAM call per user. An account that cannot be read
-        is returned with its error, so the others are still reported."""
-        context = get_current_context()
-        context["account_label"] = targets.target_label(target)  # labels the mapped task in the UI
-        now = context["dag_run"].run_after
-        return reconciliation.find_in_account(
-            target, now, params["max_idle_days"], protection.protected_patterns(), run_id=context["run_id"]
-        )
-
-    @task
-    def plan_reconciliation(findings: list[dict], params: dict, run_id: str) -> dict:
-        """Who this run acts on: at most `max_users` over all accounts, stalest first."""
-        try:
-            today = get_current_context()["dag_run"].run_after.date().isoformat()
-            return reconciliation.plan_reconciliation(
-                list(findings), params["mode"], params["max_users"], run_id, today=today
-            )
-        except ValueError as error:
-            raise nothing_changed(str(error)) from None
-
-    @task
-    def write_reports(plan: dict, params: dict) -> dict[str, str]:
-        """The full report of each account as JSON beside the snapshots; account id -> URI."""
-        context = get_current_context()
-        return reports.write_reports(
-            plan, run_id=context["run_id"], now=context["dag_run"].run_after, max_idle_days=params["max_idle_days"]
-        )
-
-    @task(multiple_outputs=True)
-    def request_approval(plan: dict, report_uris: dict) -> dict:
-        """Whether a person must approve (the plan acts on anyone) and what the approval page shows: per account
-        each user, its idle days and what will be done; how many are over the cap."""
-        return reconciliation_request(plan, report_uris)
-
-    @task
-    def users_to_revoke(plan: dict, approval: dict) -> list[dict]:
-        """The users whose credentials go, each with its account, what to revoke (modes revoke and disable) and
-        who approved it (kept in its snapshot)."""
-        return [{**target, "approved_by": approved_by(approval)} for target in plan["revoke"]]
-
-    @task(map_index_template="{{ user_label }}")
-    def snapshot_user(target: dict, run_id: str) -> dict:
-        """Check the user again (exists, not protected now), write its snapshot and resolve what to revoke."""
-        get_current_context()["user_label"] = f"{target['user_name']} ({target['account']})"
-        return revocation.prepare_revocation(target, run_id)
-
-    @task
-    def users_to_delete(plan: dict, approval: dict) -> list[dict]:
-        """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete), with the approver;
-        those runs ask no second approval."""
-        return [approved_offboarding_conf(conf, approval) for conf in plan["delete"]]
-
-    @task(trigger_rule="none_failed")
-    def compose_message(plan: dict, report_uris: dict, params: dict, run_id: str) -> str:
-        """The Slack text: per account the counts, stale and exempt users, the report file, what was done (or that
-        the approval was refused)."""
-        # Read, not wired: a rejection skips every task wired right after the approval, and this one must run.
-        approval = get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK_ID)
-        return reconciliation_message(plan, report_uris, run_id, params["max_idle_days"], approval=approval)
-
-    @task
-    def fail_on_account_errors(plan: dict) -> None:
-        """Fail the run when an account could not be read: the others were reported, and Slack was told."""
-        if reason := reconciliation.account_errors_reason(plan):
-            raise AirflowFailException(reason)
-
     plan = plan_reconciliation(find_stale_users.expand(target=list_accounts()))
     report_uris = write_reports(plan)
 

@@ -41,15 +41,7 @@ from airflow.sdk import Param, dag, task
 
 from iam_lifecycle.alerts import alert_offboarding_failure
 from iam_lifecycle.approval import APPROVAL_TASK_ID, REQUIRE_APPROVAL_VARIABLE
-from iam_lifecycle.defaults import (
-    START_DATE,
-    account_id_param,
-    approval_timeout_param,
-    aws_conn_id_param,
-    default_args,
-    document_tasks,
-    member_role_name_param,
-)
+from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.notifications import dry_run_message, offboarding_message
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import (
@@ -61,7 +53,15 @@ from iam_lifecycle.operators.offboarding import (
     RemoveUserItemsOperator,
 )
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
-from iam_lifecycle.params import IAM_USER_NAME_PATTERN
+from iam_lifecycle.params import (
+    account_id_param,
+    approval_timeout_param,
+    aws_conn_id_param,
+    dry_run_param,
+    member_role_name_param,
+    reason_param,
+    user_name_param,
+)
 from iam_lifecycle.tasks import (
     check_protection,
     is_dry_run,
@@ -87,9 +87,7 @@ REMOVAL_TASKS = {
 
 @dag(
     dag_id="iam_user_offboarding",
-    schedule=None,
-    start_date=START_DATE,
-    catchup=False,
+    **ON_DEMAND,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "offboarding"],
     # Every AWS operator acts in the account of the connection the run was given, or in its member account.
@@ -100,25 +98,9 @@ REMOVAL_TASKS = {
         on_failure_callback=alert_offboarding_failure,
     ),
     params={
-        "user_name": Param(
-            type="string",
-            pattern=IAM_USER_NAME_PATTERN,
-            title="IAM user name",
-            description="Name of the IAM user to offboard (not its ARN).",
-        ),
-        "reason": Param(
-            "",
-            # The trigger form sends an emptied text field as null: admitting null keeps the field optional.
-            type=["null", "string"],
-            title="Reason",
-            description="Free text shown in the Slack message and kept in the snapshot, e.g. a ticket number.",
-        ),
-        "dry_run": Param(
-            False,
-            type="boolean",
-            title="Dry run",
-            description="List what would be removed and post it to Slack, changing nothing.",
-        ),
+        "user_name": user_name_param("Name of the IAM user to offboard (not its ARN)."),
+        "reason": reason_param("Free text shown in the Slack message and kept in the snapshot, e.g. a ticket number."),
+        "dry_run": dry_run_param("List what would be removed and post it to Slack, changing nothing."),
         "aws_conn_id": aws_conn_id_param(
             "Airflow connection of the AWS account the user is in; with an account id below, the connection whose "
             "credentials assume the member role (the organization's)."

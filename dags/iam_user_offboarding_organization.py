@@ -32,24 +32,21 @@ Trigger with `{"user_name": "alice", "reason": "JIRA-123", "organization_conn_id
 from __future__ import annotations
 
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import organization, targets
 from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_conf, organization_request
-from iam_lifecycle.defaults import (
-    START_DATE,
-    approval_timeout_param,
-    default_args,
-    document_tasks,
-    exclude_account_ids_param,
-    member_role_name_param,
-    organization_conn_id_param,
-    organizational_unit_ids_param,
-)
-from iam_lifecycle.notifications import organization_offboarding_message
+from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.operators.approval import ApprovalGateOperator
-from iam_lifecycle.params import IAM_USER_NAME_PATTERN
+from iam_lifecycle.params import (
+    approval_timeout_param,
+    dry_run_param,
+    organization_params,
+    reason_param,
+    user_name_param,
+)
+from iam_lifecycle.summaries import organization_offboarding_message
 from iam_lifecycle.triggers import OFFBOARDING_DAG_ID, trigger_offboardings
 
 OFFBOARD_TASK_ID = "offboard_in_account"
@@ -57,39 +54,23 @@ OFFBOARD_TASK_ID = "offboard_in_account"
 
 @dag(
     dag_id="iam_user_offboarding_organization",
-    schedule=None,
-    start_date=START_DATE,
-    catchup=False,
+    **ON_DEMAND,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "offboarding", "organization"],
     default_args=default_args(),
     params={
-        "user_name": Param(
-            type="string",
-            pattern=IAM_USER_NAME_PATTERN,
-            title="IAM user name",
-            description="Name of the IAM user to offboard from every account where it exists (not its ARN).",
+        "user_name": user_name_param(
+            "Name of the IAM user to offboard from every account where it exists (not its ARN)."
         ),
-        "reason": Param(
-            "",
-            type=["null", "string"],
-            title="Reason",
-            description="Free text shown in the Slack messages and kept in each snapshot, e.g. a ticket number.",
+        "reason": reason_param(
+            "Free text shown in the Slack messages and kept in each snapshot, e.g. a ticket number."
         ),
-        "dry_run": Param(
-            False,
-            type="boolean",
-            title="Dry run",
-            description="Each account's offboarding posts its plan to Slack and changes nothing.",
-        ),
-        "organization_conn_id": organization_conn_id_param(
+        "dry_run": dry_run_param("Each account's offboarding posts its plan to Slack and changes nothing."),
+        **organization_params(
             "aws_default",
             "AWS connection into the organization's management (or delegated administrator) account: it lists the "
             "accounts, and its credentials assume the member role in each.",
         ),
-        "member_role_name": member_role_name_param(),
-        "exclude_account_ids": exclude_account_ids_param(),
-        "organizational_unit_ids": organizational_unit_ids_param(),
         "approval_timeout": approval_timeout_param(),
     },
 )

@@ -30,22 +30,20 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
-from iam_lifecycle.defaults import START_DATE, aws_conn_id_param, default_args, document_tasks
+from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.notifications import provisioning_message
 from iam_lifecycle.operators.provisioning import CreateLoginProfileOperator, CreateUserOperator, GrantUserOperator
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, TagUserOperator
-from iam_lifecycle.params import IAM_USER_NAME_PATTERN
+from iam_lifecycle.params import IAM_USER_NAME_PATTERN, aws_conn_id_param
 from iam_lifecycle.provisioning import MARKER_TAGS, missing_references_reason
 from iam_lifecycle.provisioning import resolve_spec as resolve
 
 
 @dag(
     dag_id="iam_user_provisioning",
-    schedule=None,
-    start_date=START_DATE,
-    catchup=False,
+    **ON_DEMAND,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "provisioning"],
     default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}"),

@@ -22,6 +22,7 @@ from typing import Any
 from iam_lifecycle.reconciliation import DISABLED_AT_TAG
 from iam_lifecycle.staleness import CREDENTIAL_NAMES, PASSWORD
 from iam_lifecycle.targets import target_label
+from iam_lifecycle.wording import counted
 
 APPROVERS_VARIABLE = "iam_lifecycle_approvers"
 REQUIRE_APPROVAL_VARIABLE = "iam_lifecycle_require_approval"
@@ -134,10 +135,6 @@ def approved_offboarding_conf(conf: Mapping[str, Any], answer: Mapping[str, Any]
 NOTHING_UNLESS_APPROVED = "Nothing is changed unless you approve; rejecting, or no answer in time, changes nothing."
 
 
-def _counted(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else plural or singular + 's'}"
-
-
 def _cell(text: Any) -> str:
     """A Markdown table cell: a pipe would end it."""
     return str(text).replace("|", "\\|")
@@ -155,7 +152,7 @@ def planned_action(mode: str, entry: Mapping[str, Any]) -> str:
     if mode == "revoke":
         parts = [
             f"{'delete' if c['credential'] == PASSWORD else 'deactivate'} "
-            f"{CREDENTIAL_NAMES.get(c['credential'], c['credential'])} (idle {_counted(c['idle_days'], 'day')})"
+            f"{CREDENTIAL_NAMES.get(c['credential'], c['credential'])} (idle {counted(c['idle_days'], 'day')})"
             for c in entry.get("credentials") or []
         ]
         return "; ".join(parts) or "revoke its unused credentials"
@@ -195,11 +192,11 @@ def reconciliation_request(
     for entry in selected:
         accounts.setdefault(_account_heading(entry), []).append(entry)
     subject = (
-        f"{_VERBS.get(mode, mode.capitalize())} {_counted(len(selected), 'IAM user')} "
-        f"in {_counted(len(accounts), 'account')}?"
+        f"{_VERBS.get(mode, mode.capitalize())} {counted(len(selected), 'IAM user')} "
+        f"in {counted(len(accounts), 'account')}?"
     )
     lines = [
-        f"**Mode `{mode}`**: {_counted(len(selected), 'user')} in {_counted(len(accounts), 'account')}, "
+        f"**Mode `{mode}`**: {counted(len(selected), 'user')} in {counted(len(accounts), 'account')}, "
         f"stalest first. {NOTHING_UNLESS_APPROVED}",
     ]
     for heading, entries in accounts.items():
@@ -223,7 +220,7 @@ def reconciliation_request(
             per_account[_account_heading(entry)] = per_account.get(_account_heading(entry), 0) + 1
         where = ", ".join(f"{count} in {_cell(heading)}" for heading, count in per_account.items())
         lines.append(
-            f"**Over the cap** (`max_users` = {plan['max_users']}): {_counted(len(over_cap), 'more user')} "
+            f"**Over the cap** (`max_users` = {plan['max_users']}): {counted(len(over_cap), 'more user')} "
             f"left alone ({where})."
         )
     else:
@@ -244,7 +241,7 @@ def organization_request(plan: Mapping[str, Any], params: Mapping[str, Any]) -> 
     :param plan: as ``iam_lifecycle.organization.plan_offboardings`` returns it.
     """
     user, present = params["user_name"], plan["present"]
-    subject = f"Delete IAM user {user} in {_counted(len(present), 'account')} of the organization?"
+    subject = f"Delete IAM user {user} in {counted(len(present), 'account')} of the organization?"
     lines = [
         f"**Offboard IAM user `{user}`** in every account of the organization (connection "
         f"`{params['organization_conn_id']}`) where it exists. {NOTHING_UNLESS_APPROVED}",

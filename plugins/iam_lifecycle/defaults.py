@@ -7,14 +7,13 @@ import re
 from typing import Any
 
 import pendulum
-from airflow.sdk import Param
 
 from iam_lifecycle.alerts import alert_failure
-from iam_lifecycle.approval import DEFAULT_TIMEOUT_SECONDS
 from iam_lifecycle.retries import IamRetryPolicy
-from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+#: How the DAGs run only when triggered (a person, the REST API, or another DAG): no schedule, no catch-up.
+ON_DEMAND = {"schedule": None, "start_date": START_DATE, "catchup": False}
 
 
 def default_args(**overrides: Any) -> dict[str, Any]:
@@ -27,87 +26,6 @@ def default_args(**overrides: Any) -> dict[str, Any]:
         "on_failure_callback": alert_failure,
         "retry_policy": IamRetryPolicy(),
     } | overrides
-
-
-def aws_conn_id_param(description: str) -> Param:
-    """The ``aws_conn_id`` trigger param: which Airflow connection (so which AWS account) to act in."""
-    return Param(
-        "aws_default", type="string", pattern=r"^[A-Za-z0-9_.-]+$", title="AWS connection", description=description
-    )
-
-
-def account_id_param() -> Param:
-    """The optional ``account_id`` trigger param: a member account of an organization to act in through its role."""
-    return Param(
-        None,
-        # The trigger form sends an emptied field as null: null (or empty) means the connection's own account.
-        type=["null", "string"],
-        pattern=r"^(\d{12})?$",
-        title="Member account id",
-        description="Optional: the 12-digit id of a member account of an AWS Organization. Every AWS call then goes "
-        "through that account's role (below), assumed with the credentials of the AWS connection.",
-    )
-
-
-def member_role_name_param() -> Param:
-    """The ``member_role_name`` trigger param: the role assumed in each member account."""
-    return Param(
-        DEFAULT_MEMBER_ROLE,
-        type=["null", "string"],
-        pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$",
-        title="Member role name",
-        description="The IAM role assumed in a member account (policies/member-role.json); empty means "
-        f"{DEFAULT_MEMBER_ROLE}.",
-    )
-
-
-def organization_conn_id_param(default: str | None, description: str) -> Param:
-    """
-    The ``organization_conn_id`` trigger param: the AWS connection into an organization's management account;
-    optional (null: no organization) when its default is None, else required.
-    """
-    return Param(
-        default,
-        type=["null", "string"] if default is None else "string",
-        pattern=r"^[A-Za-z0-9_.-]*$" if default is None else r"^[A-Za-z0-9_.-]+$",
-        title="AWS Organization connection",
-        description=description,
-    )
-
-
-def exclude_account_ids_param() -> Param:
-    """The ``exclude_account_ids`` trigger param: organization accounts never read nor acted in."""
-    return Param(
-        [],
-        type=["null", "array"],
-        items={"type": "string", "pattern": r"^\d{12}$"},
-        title="Accounts to leave out",
-        description="12-digit ids of the organization's accounts to leave out: no call is made in them.",
-    )
-
-
-def organizational_unit_ids_param() -> Param:
-    """The ``organizational_unit_ids`` trigger param: only the accounts under these OUs (or roots)."""
-    return Param(
-        [],
-        type=["null", "array"],
-        items={"type": "string", "pattern": r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$"},
-        title="Organizational units",
-        description="Only the accounts under these organizational units (ou-…) or roots (r-…), at any depth; "
-        "empty: every account of the organization.",
-    )
-
-
-def approval_timeout_param() -> Param:
-    """The ``approval_timeout`` trigger param: how long the approval waits for an answer before nothing is changed."""
-    return Param(
-        DEFAULT_TIMEOUT_SECONDS,
-        type="integer",
-        minimum=1,
-        title="Approval timeout (seconds)",
-        description="How long the approval waits for a person's answer (86400: 24 hours). With no answer by then, "
-        "nothing is changed and Slack says so.",
-    )
 
 
 #: Docs for the provider operators the DAGs use as they are.

@@ -4,7 +4,7 @@ The flow: the organization's accounts (:func:`iam_lifecycle.targets.organization
 :func:`find_user` (STS GetCallerIdentity through the member role, then one GetUser); :func:`plan_offboardings`
 splits the accounts into those where the user exists, those where it does not, and those that could not be read,
 and gives the conf of one ``iam_user_offboarding`` run per account where it exists; once those runs are over,
-:func:`outcomes` says how each ended, ``notifications.organization_offboarding_message`` is the Slack summary,
+:func:`outcomes` says how each ended, ``summaries.organization_offboarding_message`` is the Slack summary,
 and :func:`failed_reason` fails the run when any account failed. Only :func:`find_user` calls AWS; the rest is
 plain data in and out.
 """
@@ -21,6 +21,7 @@ from iam_lifecycle.hooks import IamHook, StsHook
 from iam_lifecycle.reconciliation import failed_finding
 from iam_lifecycle.sessions import account_hook
 from iam_lifecycle.targets import target_label
+from iam_lifecycle.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +87,6 @@ def outcomes(
     return ended
 
 
-def _counted(count: int) -> str:
-    return f"{count} account{'' if count == 1 else 's'}"
-
-
 def failed_reason(plan: dict[str, Any], ended: list[dict[str, Any]]) -> str | None:
     """Why the run must fail once Slack was told: each account where the lookup or the offboarding failed."""
     failures = [f"{target_label(e)}: {e['error']}" for e in plan["failed"]] + [
@@ -99,4 +96,4 @@ def failed_reason(plan: dict[str, Any], ended: list[dict[str, Any]]) -> str | No
     ]
     if not failures:
         return None
-    return f"IAM user offboarding failed in {_counted(len(failures))}: {' | '.join(failures)}"
+    return f"IAM user offboarding failed in {counted(len(failures), 'account')}: {' | '.join(failures)}"

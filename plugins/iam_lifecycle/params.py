@@ -1,8 +1,17 @@
-"""Validation of what a person types into a trigger form."""
+"""What a person types into a trigger form: the params the DAGs share, and their validation.
+
+Optional params admit null: Airflow's form sends an emptied field as null, and a param that refuses it would
+make the form refuse to submit.
+"""
 
 from __future__ import annotations
 
 import re
+
+from airflow.sdk import Param
+
+from iam_lifecycle.approval import DEFAULT_TIMEOUT_SECONDS
+from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
 #: IAM's own rule for user names, spelled out in ASCII: JSON Schema's and Python's ``\w`` also match
 #: non-ASCII letters, which IAM refuses.
@@ -18,3 +27,108 @@ def invalid_user_name_reason(user_name: object) -> str | None:
     if not re.fullmatch(IAM_USER_NAME_PATTERN, user_name):
         return f"{user_name!r} is not a valid IAM user name (1-64 characters: letters, digits and _+=,.@- only)"
     return None
+
+
+def user_name_param(description: str) -> Param:
+    """The required ``user_name`` trigger param: an IAM user's name as IAM accepts it."""
+    return Param(type="string", pattern=IAM_USER_NAME_PATTERN, title="IAM user name", description=description)
+
+
+def reason_param(description: str) -> Param:
+    """The optional ``reason`` trigger param: free text, e.g. a ticket number."""
+    return Param("", type=["null", "string"], title="Reason", description=description)
+
+
+def dry_run_param(description: str) -> Param:
+    """The ``dry_run`` trigger param: post the plan, change nothing."""
+    return Param(False, type="boolean", title="Dry run", description=description)
+
+
+def organization_params(conn_default: str | None, conn_description: str) -> dict[str, Param]:
+    """The params that choose an organization's accounts: its connection, the member role, exclusions and OUs."""
+    return {
+        "organization_conn_id": organization_conn_id_param(conn_default, conn_description),
+        "member_role_name": member_role_name_param(),
+        "exclude_account_ids": exclude_account_ids_param(),
+        "organizational_unit_ids": organizational_unit_ids_param(),
+    }
+
+
+def aws_conn_id_param(description: str) -> Param:
+    """The ``aws_conn_id`` trigger param: which Airflow connection (so which AWS account) to act in."""
+    return Param(
+        "aws_default", type="string", pattern=r"^[A-Za-z0-9_.-]+$", title="AWS connection", description=description
+    )
+
+
+def account_id_param() -> Param:
+    """The optional ``account_id`` trigger param: a member account of an organization to act in through its role."""
+    description = (
+        "Optional: the 12-digit id of a member account of an AWS Organization. Every AWS call then goes through "
+        "that account's role (below), assumed with the credentials of the AWS connection."
+    )
+    # Null (or empty) means the connection's own account.
+    return Param(
+        None, type=["null", "string"], pattern=r"^(\d{12})?$", title="Member account id", description=description
+    )
+
+
+def member_role_name_param() -> Param:
+    """The ``member_role_name`` trigger param: the role assumed in each member account."""
+    return Param(
+        DEFAULT_MEMBER_ROLE,
+        type=["null", "string"],
+        pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$",
+        title="Member role name",
+        description="The IAM role assumed in a member account (policies/member-role.json); empty means "
+        f"{DEFAULT_MEMBER_ROLE}.",
+    )
+
+
+def organization_conn_id_param(default: str | None, description: str) -> Param:
+    """
+    The ``organization_conn_id`` trigger param: the AWS connection into an organization's management account;
+    optional (null: no organization) when its default is None, else required.
+    """
+    return Param(
+        default,
+        type=["null", "string"] if default is None else "string",
+        pattern=r"^[A-Za-z0-9_.-]*$" if default is None else r"^[A-Za-z0-9_.-]+$",
+        title="AWS Organization connection",
+        description=description,
+    )
+
+
+def exclude_account_ids_param() -> Param:
+    """The ``exclude_account_ids`` trigger param: organization accounts never read nor acted in."""
+    return Param(
+        [],
+        type=["null", "array"],
+        items={"type": "string", "pattern": r"^\d{12}$"},
+        title="Accounts to leave out",
+        description="12-digit ids of the organization's accounts to leave out: no call is made in them.",
+    )
+
+
+def organizational_unit_ids_param() -> Param:
+    """The ``organizational_unit_ids`` trigger param: only the accounts under these OUs (or roots)."""
+    return Param(
+        [],
+        type=["null", "array"],
+        items={"type": "string", "pattern": r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$"},
+        title="Organizational units",
+        description="Only the accounts under these organizational units (ou-…) or roots (r-…), at any depth; "
+        "empty: every account of the organization.",
+    )
+
+
+def approval_timeout_param() -> Param:
+    """The ``approval_timeout`` trigger param: how long the approval waits for an answer before nothing is changed."""
+    return Param(
+        DEFAULT_TIMEOUT_SECONDS,
+        type="integer",
+        minimum=1,
+        title="Approval timeout (seconds)",
+        description="How long the approval waits for a person's answer (86400: 24 hours). With no answer by then, "
+        "nothing is changed and Slack says so.",
+    )

@@ -21,16 +21,11 @@ from iam_lifecycle.approval import (
     organization_request,
     reconciliation_request,
 )
-from iam_lifecycle.notifications import (
-    approval_decision_message,
-    approval_request_message,
-    offboarding_message,
-    organization_offboarding_message,
-    reconciliation_message,
-)
+from iam_lifecycle.notifications import approval_decision_message, approval_request_message, offboarding_message
 from iam_lifecycle.operators import approval as approval_operators
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.reconciliation import plan_reconciliation
+from iam_lifecycle.summaries import organization_offboarding_message, reconciliation_message
 
 ACCOUNT, SECOND = "123456789012", "111111111111"
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -15,10 +15,10 @@ from moto.iam.models import iam_backends
 
 from iam_lifecycle import organization, revocation, targets
 from iam_lifecycle.hooks import IamHook
-from iam_lifecycle.notifications import organization_offboarding_message, reconciliation_message
 from iam_lifecycle.reconciliation import account_errors_reason, find_in_account, plan_reconciliation
 from iam_lifecycle.reports import account_report
 from iam_lifecycle.sessions import account_hook
+from iam_lifecycle.summaries import organization_offboarding_message, reconciliation_message
 from tests.helpers import set_connection
 
 MANAGEMENT = "123456789012"

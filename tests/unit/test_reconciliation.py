@@ -10,7 +10,6 @@ from moto.iam.models import iam_backends
 
 from iam_lifecycle import offboarding
 from iam_lifecycle.hooks import IamHook, user_as_data
-from iam_lifecycle.notifications import reconciliation_message
 from iam_lifecycle.reconciliation import (
     account_errors_reason,
     account_findings,
@@ -18,6 +17,7 @@ from iam_lifecycle.reconciliation import (
     plan_reconciliation,
 )
 from iam_lifecycle.reports import account_report
+from iam_lifecycle.summaries import reconciliation_message
 from tests.helpers import project_dagbag
 
 ACCOUNT = "123456789012"
