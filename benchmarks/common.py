@@ -7,12 +7,14 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -85,6 +87,16 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "plugins")])
     env.update(extra)
     return env
+
+
+def run_module(args: list[str], env: dict[str, str], what: str, timeout: float = 1800) -> Any:
+    """Run ``python -m <args>`` from the repository root; the JSON its last output line holds. Raise if it fails."""
+    result = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _cpu_model() -> str:

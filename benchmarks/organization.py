@@ -18,14 +18,13 @@ benchmark), nor running accounts at once (the DAG runs up to 16 at a time on a r
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 
-from benchmarks.common import ROOT, Moto, moto_server, subprocess_env, summary
+from benchmarks.common import ROOT, Moto, moto_server, run_module, subprocess_env, summary
 
 SIZES = (1, 10, 50)
 REPETITIONS = 3
@@ -106,18 +105,7 @@ def _run_worker(url: str, repetitions: int, home: str) -> dict:
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW_CONN_AWS_ORG=_connection(url),
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.organization", url, str(repetitions)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"organization worker failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_module(["benchmarks.organization", url, str(repetitions)], env, "organization worker")
 
 
 def run(home: str, log=print) -> dict:

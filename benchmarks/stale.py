@@ -26,14 +26,13 @@ import inspect
 import io
 import json
 import resource
-import subprocess
 import sys
 import time
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 
-from benchmarks.common import ROOT, Moto, moto_server, subprocess_env, summary
+from benchmarks.common import ROOT, Moto, moto_server, run_module, subprocess_env, summary
 
 SIZES = (100, 1000, 10000)
 #: Repetitions of the timing per size; the per-user approach at 10,000 users takes about 2 minutes per repetition.
@@ -173,18 +172,7 @@ def _run_worker(approach: str, url: str, repetitions: int, home: str) -> dict:
         AIRFLOW_CONN_AWS_DEFAULT=_connection(url, "123456789012"),
         AIRFLOW_CONN_AWS_WARM_UP=_connection(url, "111111111111"),
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.stale", approach, url, str(repetitions)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"stale-user worker {approach} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_module(["benchmarks.stale", approach, url, str(repetitions)], env, f"stale-user worker {approach}")
 
 
 def run(home: str, log=print) -> dict:

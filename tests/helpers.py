@@ -14,6 +14,18 @@ from sandbox.seed import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime.now(UTC)
+#: An offboarding plan (what ``plan_offboarding`` returns) of a small user, for the message tests.
+SMALL_PLAN = {
+    "managed_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+    "inline_policies": ["inline-0"],
+    "groups": [],
+    "access_keys": ["AKIAEXAMPLE"],
+    "ssh_public_keys": [],
+    "signing_certificates": [],
+    "service_specific_credentials": [],
+    "mfa_devices": [],
+    "login_profile": True,
+}
 
 
 @functools.cache

@@ -26,6 +26,7 @@ from iam_lifecycle.operators import approval as approval_operators
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.reconciliation import plan_reconciliation
 from iam_lifecycle.summaries import organization_offboarding_message, reconciliation_message
+from tests.helpers import SMALL_PLAN
 
 ACCOUNT, SECOND = "123456789012", "111111111111"
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -256,17 +257,7 @@ def test_the_organizations_page_shows_each_account_where_the_user_is_offboarded(
     assert organization_request({**ORG_PLAN, "present": [], "confs": []}, ORG_PARAMS)["required"] is False
 
 
-PLAN = {
-    "managed_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
-    "inline_policies": ["inline-0"],
-    "groups": [],
-    "access_keys": ["AKIAEXAMPLE"],
-    "ssh_public_keys": [],
-    "signing_certificates": [],
-    "service_specific_credentials": [],
-    "mfa_devices": [],
-    "login_profile": True,
-}
+PLAN = SMALL_PLAN
 CALLER = f"arn:aws:sts::{ACCOUNT}:user/moto"
 
 

@@ -5,19 +5,10 @@ from __future__ import annotations
 import pytest
 
 from iam_lifecycle.notifications import dry_run_message
+from tests.helpers import SMALL_PLAN
 
 CALLER = "arn:aws:iam::123456789012:user/ops"
-PLAN = {
-    "managed_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
-    "inline_policies": ["inline-0"],
-    "groups": [],
-    "access_keys": ["AKIAEXAMPLE"],
-    "ssh_public_keys": [],
-    "signing_certificates": [],
-    "service_specific_credentials": [],
-    "mfa_devices": [],
-    "login_profile": True,
-}
+PLAN = SMALL_PLAN
 
 
 def test_the_dry_run_message_lists_the_plan_and_the_reason():
