@@ -49,20 +49,20 @@ def ago(days: float, now: datetime = NOW) -> datetime:
 # ---- a user's state, read with a plain boto3 client ---------------------------------------------------------
 
 
-def user_exists(iam, name: str) -> bool:
+def _found(iam, read) -> bool:
     try:
-        iam.get_user(UserName=name)
+        read()
     except iam.exceptions.NoSuchEntityException:
         return False
     return True
+
+
+def user_exists(iam, name: str) -> bool:
+    return _found(iam, lambda: iam.get_user(UserName=name))
 
 
 def has_login_profile(iam, name: str) -> bool:
-    try:
-        iam.get_login_profile(UserName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
+    return _found(iam, lambda: iam.get_login_profile(UserName=name))
 
 
 def holdings(iam, name: str) -> dict:

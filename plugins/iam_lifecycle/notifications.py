@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iam_lifecycle.approval import duration
+from iam_lifecycle.offboarding import active_access_keys
 
 #: How each kind of removed thing is named in a message, singular and plural.
 KIND_NAMES = {
@@ -116,8 +117,8 @@ def still_holds_message(user_name: str, holdings: Mapping[str, Any] | None) -> s
     """What a user still holds after a failure: sign-in first, then every other kind; None: the user is gone."""
     if holdings is None:
         return f"IAM user {user_name} no longer exists."
-    active = [k["AccessKeyId"] for k in holdings["access_key_details"] if k["Status"] == "Active"]
-    sign_in = f"console password: {'YES' if holdings['login_profile'] else 'none'}; active access keys: {len(active)}"
+    active = len(active_access_keys(holdings))
+    sign_in = f"console password: {'YES' if holdings['login_profile'] else 'none'}; active access keys: {active}"
     rest = {kind: items for kind, items in holdings.items() if kind not in ("login_profile", "access_key_details")}
     return f"{user_name} still holds: {sign_in}; {removed_summary(rest)}."
 
