@@ -2,13 +2,14 @@
 
 Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serves, on the same port:
 
-* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params", "key", "account"}]``
-  (``key`` is the caller's access key id, ``account`` the account the call acts in: a 12-digit key's, an assumed
-  role's, else moto's default; for REST calls such as S3's, ``action`` is the method and path and ``params`` is
-  empty); ``DELETE`` clears.
+* ``GET /_sandbox/calls`` — every API call so far, as ``[{"service", "action", "params", "key", "account",
+  "status"}]`` (``key`` is the caller's access key id, ``account`` the account the call acts in: a 12-digit key's,
+  an assumed role's, else moto's default; ``status`` the HTTP status moto answered, absent for a lost answer; for
+  REST calls such as S3's, ``action`` is the method and path and ``params`` is empty); ``DELETE`` clears.
 * ``POST /_sandbox/faults`` — ``{"throttle_fraction": 0.3, "seed": 1, "fail": {"DeleteUser":
   ["EntityTemporarilyUnmodifiable", 2], "DetachUserPolicy": ["AccessDenied", 99, 6]}}``: answer a seeded fraction
-  of IAM calls with ``Throttling``, and N calls of an action with the given error (after letting the first K
+  of IAM calls with ``Throttling`` (with ``"throttle_mutating_only": true``, of the calls that change something:
+  not Get…, not List…), and N calls of an action with the given error (after letting the first K
   through, when a third number is given). Injected failures are not recorded as calls; ``GET`` returns how many
   were injected, by ``action:error``. The same body may also hold:
 
@@ -72,6 +73,8 @@ ERROR_STATUS = {
 USER_DATES_PATH = re.compile(r"^/_sandbox/users/(?P<name>[^/]+)/dates$")
 ACCOUNT_ACCESS_KEY = re.compile(r"Credential=(?P<account>\d{12})/")
 ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/")
+#: Actions that only read: never throttled under ``throttle_mutating_only``.
+READ_PREFIXES = ("Get", "List")
 
 
 def _naive_utc(value: str | None) -> datetime | None:
@@ -194,7 +197,8 @@ class SandboxMiddleware:
                 pending[1] -= 1
                 error = pending[0]
             fraction = self.faults.get("throttle_fraction", 0)
-            if error is None and service == "iam" and fraction and self.random.random() < fraction:
+            throttled = not self.faults.get("throttle_mutating_only") or not action.startswith(READ_PREFIXES)
+            if error is None and service == "iam" and fraction and throttled and self.random.random() < fraction:
                 error = "Throttling"
             if error:
                 self.injected[f"{action}:{error}"] += 1
@@ -233,16 +237,24 @@ class SandboxMiddleware:
         else:  # a REST call (S3): record the method and path
             action, params = f"{request.method} {request.path}", {}
         account = _account_of_key(key)
+        call = {"service": service, "action": action, "params": params, "key": key, "account": account}
         with self.lock:
-            self.calls.append({"service": service, "action": action, "params": params, "key": key, "account": account})
+            self.calls.append(call)
         if request.headers.get("X-Amz-Target"):
-            return self._json_access_denied(Response.from_app(self.app, environ))(environ, start_response)
+            response = self._json_access_denied(Response.from_app(self.app, environ))
+            call["status"] = response.status_code
+            return response(environ, start_response)
         if lost:
             Response.from_app(self.app, environ).get_data()  # applied; the answer never reaches the caller
             with self.lock:
                 self.injected[f"{action}:lost"] += 1
             return Response(_error_xml("ServiceFailure"), status=500, mimetype="text/xml")(environ, start_response)
-        return self.app(environ, start_response)
+
+        def record_status(status: str, headers, exc_info=None):
+            call["status"] = int(status.split()[0])
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, record_status)
 
     def _assume_role_denied(self, role_arn: str) -> bool:
         with self.lock:

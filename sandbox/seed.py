@@ -150,11 +150,16 @@ def seed_back_dated_users(iam, moto_url: str, now: datetime.datetime | None = No
             "password_last_used": used,
             "access_key_last_used": [used],
         }
-        request = urllib.request.Request(
-            f"{moto_url}/_sandbox/users/{urllib.parse.quote(name)}/dates",
-            data=json.dumps(dates).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        urllib.request.urlopen(request, timeout=10).close()
+        set_user_dates(moto_url, name, dates)
     return {name: finding for name, (finding, _, _) in BACK_DATED_USERS.items()}
+
+
+def set_user_dates(moto_url: str, name: str, dates: dict[str, Any]) -> None:
+    """Back-date a user on a sandbox moto server (``POST /_sandbox/users/<name>/dates``, see sandbox.moto_server)."""
+    request = urllib.request.Request(
+        f"{moto_url}/_sandbox/users/{urllib.parse.quote(name)}/dates",
+        data=json.dumps(dates).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
