@@ -19,9 +19,9 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
    the snapshots of earlier attempts on the same user (same UserId).
 7. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**. Nothing else is removed until
    they succeed, so no failure can leave a console password without MFA.
-8. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; the inline
-   policies, groups, access keys, SSH keys, signing certificates, service-specific credentials and MFA devices
-   are removed alongside.
+8. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; alongside,
+   **remove_user_items** — one mapped task per other kind the user holds, labelled with the kind: inline
+   policies, groups, access keys, SSH keys, signing certificates, service-specific credentials, MFA devices.
 9. **delete_user** — reads the user again (a recreated user, another UserId, or one protected meanwhile stops
    the run); a DeleteConflict records what is left in a snapshot addendum, removes it and tries again.
 10. **notify_slack** — "IAM user NAME deleted by CALLER ARN" (", approved by USER" when approved), what was
@@ -68,21 +68,12 @@ from iam_lifecycle.tasks import (
     is_real_run,
     plan_offboarding,
     policies_to_detach,
+    removals,
     request_approval,
     take_snapshot,
 )
 
 USER = "{{ params.user_name }}"
-#: The removals besides managed policies (one mapped task per policy) and sign-in (taken away first): kind -> task.
-REMOVAL_TASKS = {
-    "inline_policies": "delete_inline_policies",
-    "groups": "remove_from_groups",
-    "access_keys": "delete_access_keys",
-    "ssh_public_keys": "delete_ssh_public_keys",
-    "signing_certificates": "delete_signing_certificates",
-    "service_specific_credentials": "delete_service_specific_credentials",
-    "mfa_devices": "delete_mfa_devices",
-}
 
 
 @dag(
@@ -177,13 +168,11 @@ def iam_user_offboarding():
         # IAM's rate limit is account-wide: cap concurrent detaches across all runs (reconciliation triggers many).
         max_active_tis_per_dag=8,
     ).expand(policy_arn=policies_to_detach(plan))
-    removals = [
-        RemoveUserItemsOperator(task_id=task_id, user_name=USER, kind=kind, items=holdings.output[kind])
-        for kind, task_id in REMOVAL_TASKS.items()
-    ]
-    for task_ in sign_in:
-        task_ >> [detached, *removals]
-    # An empty mapping skips detach_user_policy; a user with no managed policies must still be deleted.
+    # One mapped task per kind the user holds: a kind it does not hold costs no task at all.
+    removed = RemoveUserItemsOperator.partial(
+        task_id="remove_user_items", user_name=USER, map_index_template="{{ task.kind }}"
+    ).expand_kwargs(removals(plan))
+    # An empty mapping is skipped; a user holding nothing but sign-in must still be deleted: sign-in is upstream.
     deleted = DeleteUserOperator(
         task_id="delete_user",
         user_name=USER,
@@ -192,7 +181,9 @@ def iam_user_offboarding():
         snapshot_uri=snapshot["uri"],
         trigger_rule="none_failed_min_one_success",
     )
-    [detached, *removals] >> deleted
+    for task_ in sign_in:
+        task_ >> [detached, removed, deleted]
+    [detached, removed] >> deleted
 
     @task
     def compose_message(params: dict, caller_arn: str, outcome: dict, plan: dict, snapshot: dict) -> str:

@@ -31,8 +31,11 @@ def post_text(context: Any, text: str) -> None:
 
 def _failure_text(context: Any) -> str:
     ti = context["ti"]
+    task = ti.task_id
+    if ti.map_index >= 0:  # a mapped task: which one, by its label (a policy ARN, a kind) when it has one
+        task += f"[{getattr(ti, 'rendered_map_index', None) or ti.map_index}]"
     return failure_message(
-        ti.dag_id, ti.task_id, context["run_id"], context["params"].get("user_name"), context.get("exception")
+        ti.dag_id, task, context["run_id"], context["params"].get("user_name"), context.get("exception")
     )
 
 

@@ -72,6 +72,10 @@ REMOVERS: dict[str, Callable[[IamHook, str, str], None]] = {
 }
 
 
+#: What ``remove_user_items`` removes, in this order: every kind but managed policies (one detach task each).
+REMOVED_ALONGSIDE = tuple(kind for kind in REMOVERS if kind != "managed_policies")
+
+
 def list_holdings(hook: IamHook, user_name: str) -> dict[str, Any]:
     """
     Everything the user holds that AWS requires removed before DeleteUser, with one list call per kind.

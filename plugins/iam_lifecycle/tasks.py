@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import Variable, get_current_context, task
 
 from iam_lifecycle import approval as approval_module
-from iam_lifecycle import protection, snapshots
+from iam_lifecycle import offboarding, protection, snapshots
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.sessions import account_hook
@@ -34,6 +34,12 @@ def plan_offboarding(holdings: dict[str, Any]) -> dict[str, Any]:
 def policies_to_detach(plan: dict[str, Any]) -> list[str]:
     """The managed policies' ARNs, for one mapped detach task each (a mapping needs a task's own return value)."""
     return plan["managed_policies"]
+
+
+@task
+def removals(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """One mapped removal per kind the user holds, besides managed policies and sign-in: its `kind` and `items`."""
+    return [{"kind": kind, "items": plan[kind]} for kind in offboarding.REMOVED_ALONGSIDE if plan.get(kind)]
 
 
 @task.short_circuit

@@ -32,15 +32,14 @@ def test_a_denied_removal_leaves_no_sign_in_and_a_rerun_names_the_snapshot_to_re
     first = run_dag("iam_user_offboarding", {"user_name": "alice", "reason": "JIRA-7"})
 
     assert first.state == "failed"
-    assert first.tries["delete_ssh_public_keys"] == first.tries["delete_signing_certificates"] == 1, (
-        "AccessDenied retried"
-    )
+    ssh_keys, certificates = "remove_user_items[ssh_public_keys]", "remove_user_items[signing_certificates]"
+    assert first.tries[ssh_keys] == first.tries[certificates] == 1, "AccessDenied retried"
     assert user_exists(iam, "alice")
     assert not has_login_profile(iam, "alice"), "a console password survived a failed offboarding"
     assert all(k["Status"] == "Inactive" for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"])
     alerts = sorted(sandbox.messages)
     assert len(alerts) == 2, alerts
-    for alert, task in zip(alerts, ("delete_signing_certificates", "delete_ssh_public_keys"), strict=True):
+    for alert, task in zip(alerts, (certificates, ssh_keys), strict=True):
         first_line, still_holds = alert.split("\n")
         assert first_line.startswith(f"FAILED: iam_user_offboarding / {task} (run ") and "AccessDenied" in first_line
         assert still_holds.startswith("alice still holds: console password: none; active access keys: 0;")

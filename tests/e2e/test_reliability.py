@@ -50,6 +50,6 @@ def test_transient_iam_errors_are_retried_by_the_client_not_the_task(sandbox):
 
     assert result.state == "success", result.task_states
     assert sum(sandbox.injected_faults().values()) == 9
-    for task in ("delete_login_profile", "remove_from_groups", "delete_access_keys", "delete_user"):
+    for task in ("delete_login_profile", "remove_user_items[groups]", "remove_user_items[access_keys]", "delete_user"):
         assert result.tries[task] == 1, f"{task} needed an Airflow retry"
     assert not user_exists(sandbox.iam, "alice")

@@ -195,7 +195,7 @@ def test_the_failure_alert_reads_what_the_user_still_holds_in_the_runs_member_ac
             return {"take_snapshot"}
 
     class Ti:
-        dag_id, task_id = "iam_user_offboarding", "delete_user"
+        dag_id, task_id, map_index = "iam_user_offboarding", "delete_user", -1
 
     context = {
         "ti": Ti(),
