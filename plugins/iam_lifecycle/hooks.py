@@ -17,7 +17,7 @@ from airflow.providers.amazon.aws.hooks.secrets_manager import SecretsManagerHoo
 from airflow.providers.amazon.aws.hooks.sts import StsHook as ProviderStsHook
 
 from iam_lifecycle.retries import retry_transient_iam_errors
-from iam_lifecycle.sessions import AdaptiveRetriesMixin, LifecycleHookMixin, RequiredConnectionMixin
+from iam_lifecycle.sessions import AdaptiveRetriesMixin, CheapCallerMixin, LifecycleHookMixin, RequiredConnectionMixin
 
 
 def user_as_data(user: dict[str, Any]) -> dict[str, Any]:
@@ -271,7 +271,7 @@ class IamHook(LifecycleHookMixin, AwsBaseHook):
         self.conn.tag_user(UserName=user_name, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
 
 
-class OrganizationsHook(RequiredConnectionMixin, AdaptiveRetriesMixin, AwsBaseHook):
+class OrganizationsHook(RequiredConnectionMixin, AdaptiveRetriesMixin, CheapCallerMixin, AwsBaseHook):
     """Read an AWS Organization's accounts and organizational units (from its management or delegated account)."""
 
     def __init__(self, *args, **kwargs) -> None:

@@ -6,12 +6,14 @@
 - :class:`MemberAccountMixin`: act in a member account of an AWS Organization through a role assumed with the
   connection's credentials, by the provider's own session machinery; :func:`account_hook` builds the hook of a
   run's params or of a reconciliation target.
+- :class:`CheapCallerMixin`: the provider's user agent without reading the source of every frame on the stack.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import sys
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -154,8 +156,26 @@ class MemberAccountMixin:
 HookT = TypeVar("HookT", bound=MemberAccountMixin)
 
 
-class LifecycleHookMixin(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAccountMixin):
-    """All three, for the hooks that act on users (IAM, STS, Secrets Manager)."""
+class CheapCallerMixin:
+    """
+    Name the operator that uses the hook (the provider's user agent ``Caller/…``) without ``inspect.stack()``.
+
+    The provider finds it with ``inspect.stack()``, which reads the source file of every frame on the stack: a
+    fifth of a task's CPU on a Celery worker (measured; see BENCHMARKS.md). The frames alone tell the same: the
+    class of ``self`` in the innermost ``execute`` (or ``target_function_name``) call.
+    """
+
+    def _get_caller(self, target_function_name: str = "execute") -> str:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_name == target_function_name and "self" in frame.f_locals:
+                return type(frame.f_locals["self"]).__name__
+            frame = frame.f_back
+        return "Unknown"
+
+
+class LifecycleHookMixin(RequiredConnectionMixin, AdaptiveRetriesMixin, MemberAccountMixin, CheapCallerMixin):
+    """All four, for the hooks that act on users (IAM, STS, Secrets Manager)."""
 
 
 def account_hook(hook_class: type[HookT], place: Mapping[str, Any], run_id: str, **kwargs: Any) -> HookT:

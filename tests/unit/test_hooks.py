@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import ParamValidationError
 
 from iam_lifecycle.hooks import IamHook, StsHook
@@ -59,3 +60,16 @@ def test_clients_use_adaptive_retries_unless_configured(aws, monkeypatch):
 
 def test_caller_arn(aws):
     assert StsHook(aws_conn_id="aws_default").get_caller_arn() == "arn:aws:sts::123456789012:user/moto"
+
+
+def test_the_user_agent_names_the_calling_operator_as_the_provider_would(aws):
+    """The provider's Caller/… (the class whose execute() uses the hook), found without inspect.stack()."""
+
+    class SomeOperator:
+        def execute(self, hook):
+            return hook._get_caller(), AwsBaseHook._get_caller(hook), hook._get_config().user_agent_extra
+
+    ours, providers, user_agent = SomeOperator().execute(IamHook(aws_conn_id="aws_default"))
+
+    assert ours == providers == "SomeOperator"
+    assert "Caller/SomeOperator" in user_agent
