@@ -14,7 +14,7 @@ from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 OFFBOARDING_DAG_ID = "iam_user_offboarding"
 
 
-def trigger_offboardings(task_id: str, confs: Any, *, max_at_once: int = 4) -> Any:
+def trigger_offboardings(task_id: str, confs: Any, *, max_at_once: int = 16) -> Any:
     """
     A mapped task that triggers one offboarding run per conf (``user_name``, ``reason``, ``aws_conn_id``, and
     ``account_id``, ``member_role_name`` to act in a member account of an organization…) and
@@ -26,9 +26,14 @@ def trigger_offboardings(task_id: str, confs: Any, *, max_at_once: int = 4) -> A
         task_id=task_id,
         trigger_dag_id=OFFBOARDING_DAG_ID,
         logical_date=None,
+        # One run id per user of this run: a retry of this task (its worker lost after triggering) finds the run
+        # already there and is skipped, leaving that run to finish, instead of offboarding the user a second time.
+        trigger_run_id="{{ run_id }}__{{ task.task_id }}_{{ ti.map_index }}",
+        skip_when_already_exists=True,
         wait_for_completion=True,
-        poke_interval=10,
-        deferrable=False,
+        # Waiting in the triggerer, not in a worker slot: a bulk offboarding does not fill the Celery workers.
+        poke_interval=5,
+        deferrable=True,
         max_active_tis_per_dag=max_at_once,
         # The user, and the member account when the run acts in one (the organization's offboarding: one per account).
         map_index_template="{{ task.conf['user_name'] }}"

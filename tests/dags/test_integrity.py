@@ -57,3 +57,30 @@ def test_offboarding_params(dagbag):
 def test_detach_is_mapped_and_labelled_with_the_policy_arn(dagbag):
     detach = dagbag.dags["iam_user_offboarding"].get_task("detach_user_policy")
     assert detach.map_index_template == "{{ task.policy_arn }}"
+
+
+def test_removals_are_mapped_over_the_kinds_held_and_labelled_with_the_kind(dagbag):
+    removals = dagbag.dags["iam_user_offboarding"].get_task("remove_user_items")
+    assert removals.map_index_template == "{{ task.kind }}"
+    assert {"deactivate_access_keys", "delete_login_profile"} <= removals.upstream_task_ids
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "task_id"),
+    [
+        ("iam_stale_user_reconciliation", "offboard_stale_user"),
+        ("iam_user_offboarding_organization", "offboard_in_account"),
+    ],
+)
+def test_a_retried_trigger_finds_its_own_offboarding_run_instead_of_starting_another(dagbag, dag_id, task_id):
+    """The triggered run's id depends only on the triggering run and the mapped instance, never on the try."""
+    import jinja2
+
+    trigger = dagbag.dags[dag_id].get_task(task_id)
+    template = jinja2.Template(trigger.partial_kwargs["trigger_run_id"])
+    run_id = lambda map_index: template.render(  # noqa: E731
+        run_id="manual__1", task=trigger, ti={"map_index": map_index, "try_number": map_index + 1}
+    )
+
+    assert run_id(3) == f"manual__1__{task_id}_3" and run_id(4) == f"manual__1__{task_id}_4"
+    assert trigger.partial_kwargs["skip_when_already_exists"] is True

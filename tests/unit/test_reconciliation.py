@@ -203,7 +203,7 @@ def test_offboarding_runs_are_not_triggered_again_when_one_failed():
     failed_run = AirflowException("iam_user_offboarding failed with failed state failed")
     assert policy.evaluate(failed_run, try_number=1, max_tries=2).action == RetryAction.FAIL
     assert policy.evaluate(ConnectionError("reset"), try_number=1, max_tries=2).action == RetryAction.DEFAULT
-    assert task.max_active_tis_per_dag == 4 and task.partial_kwargs["retries"] >= 1
+    assert task.max_active_tis_per_dag == 16 and task.partial_kwargs["retries"] >= 1
 
 
 # ---- accounts that cannot be read --------------------------------------------------------------------------------
