@@ -180,13 +180,36 @@ class Standalone:
     @property
     def iam(self):
         """A boto3 IAM client on the moto server."""
+        return self.client("iam")
+
+    def client(self, service: str, account: str | None = None):
+        """A boto3 client on the moto server, in ``account`` (a 12-digit access key id selects it) or its own."""
         return boto3.client(
-            "iam",
+            service,
             region_name="us-east-1",
             endpoint_url=self.moto_url,
-            aws_access_key_id="sandbox",
+            aws_access_key_id=account or "sandbox",
             aws_secret_access_key="sandbox",
         )
+
+    def calls(self) -> list[dict]:
+        """Every AWS call the moto server answered so far (see ``sandbox.moto_server``)."""
+        with urllib.request.urlopen(f"{self.moto_url}/_sandbox/calls", timeout=30) as response:
+            return json.load(response)
+
+    def clear_calls(self) -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{self.moto_url}/_sandbox/calls", method="DELETE")).close()
+
+    def set_faults(self, faults: dict) -> None:
+        """Faults the moto server injects from now on (see ``sandbox.moto_server``); ``{}``: none."""
+        body = json.dumps(faults).encode()
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.moto_url}/_sandbox/faults", data=body, method="POST", headers=headers)
+        urllib.request.urlopen(request).close()
+
+    def injected_faults(self) -> dict[str, int]:
+        with urllib.request.urlopen(f"{self.moto_url}/_sandbox/faults") as response:
+            return json.load(response)
 
     @property
     def messages(self) -> list[str]:
@@ -276,13 +299,30 @@ def _wait_until(check, timeout: float, what: str, log: Path, process: subprocess
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"airflow standalone exited with {process.returncode} while waiting for {what}; see {log}"
+                f"{process.args[1] if len(process.args) > 1 else process.args[0]} exited with {process.returncode} "
+                f"while waiting for {what}; see {log}"
             )
         with contextlib.suppress(OSError, RuntimeError, KeyError, ValueError):
             if result := check():
                 return result
         time.sleep(1)
     raise TimeoutError(f"{what} not ready within {timeout} s; see {log}")
+
+
+def wait_until_ready(stack: Standalone, process: subprocess.Popen, dag_ids: tuple[str, ...], timeout: float) -> None:
+    """Wait until the API says every component is healthy and each DAG of ``dag_ids`` is parsed."""
+
+    def healthy() -> bool:
+        with urllib.request.urlopen(f"{stack.url}/api/v2/monitor/health", timeout=5) as response:
+            health = json.load(response)
+        return all(
+            (health.get(part) or {}).get("status") == "healthy"
+            for part in ("metadatabase", "scheduler", "dag_processor", "triggerer")
+        )
+
+    _wait_until(healthy, timeout, "the Airflow components", stack.log, process)
+    for dag_id in dag_ids:
+        _wait_until(lambda d=dag_id: stack.api("GET", f"/dags/{d}"), timeout, f"DAG {dag_id}", stack.log, process)
 
 
 @contextlib.contextmanager
@@ -322,17 +362,7 @@ def standalone(
             url=f"http://localhost:{api_port}", moto_url=moto_url, slack=slack, home=home, env=env, log=log
         )
 
-        def healthy() -> bool:
-            with urllib.request.urlopen(f"{stack.url}/api/v2/monitor/health", timeout=5) as response:
-                health = json.load(response)
-            return all(
-                (health.get(part) or {}).get("status") == "healthy"
-                for part in ("metadatabase", "scheduler", "dag_processor", "triggerer")
-            )
-
-        _wait_until(healthy, timeout, "the Airflow components", log, airflow)
-        for dag_id in dag_ids:
-            _wait_until(lambda d=dag_id: stack.api("GET", f"/dags/{d}"), timeout, f"DAG {dag_id}", log, airflow)
+        wait_until_ready(stack, airflow, dag_ids, timeout)
         yield stack
     finally:
         for process in reversed(processes):

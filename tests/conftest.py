@@ -32,15 +32,19 @@ from tests.helpers import set_connection  # noqa: E402
 # Hold every test to AWS's DeleteUser rule and give moto service-specific credentials.
 strict_moto.apply()
 
-pytest_plugins = ["tests.fixtures.e2e", "tests.fixtures.standalone"]
+pytest_plugins = ["tests.fixtures.e2e", "tests.fixtures.distributed"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
-    """Every test on the shared ``airflow standalone`` stack goes to one xdist worker: the stack starts once."""
+    """
+    Every test on the shared distributed stack goes to one xdist worker: the stack starts once. The load suite
+    (tests/distributed) comes last, so that its CPU-heavy run overlaps least with the other worker's tests.
+    """
     for item in items:
-        if {"stack", "standalone_stack"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("standalone"))
+        if {"stack", "distributed_stack"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("distributed"))
+    items.sort(key=lambda item: item.nodeid.startswith("tests/distributed/"))
 
 
 @pytest.fixture

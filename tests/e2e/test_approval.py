@@ -19,8 +19,8 @@ import pytest
 from iam_lifecycle.approval import APPROVAL_TASK_ID
 from local.standalone import DAG_ID
 from sandbox.seed import NOTHING, seed_user
+from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER
 from tests.fixtures.e2e import Sandbox
-from tests.fixtures.standalone import APPROVER, NOT_AN_APPROVER
 from tests.helpers import holdings, user_exists
 
 pytestmark = pytest.mark.e2e

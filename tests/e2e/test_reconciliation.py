@@ -1,5 +1,5 @@
-"""iam_stale_user_reconciliation end to end: report, disable within the cap, several accounts (dag.test), and
-delete through iam_user_offboarding on a real scheduler (``airflow standalone``)."""
+"""iam_stale_user_reconciliation end to end (dag.test): report, revoke, disable within the cap, several accounts.
+Mode delete, which triggers iam_user_offboarding runs, is proven on the distributed stack (tests/distributed)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from iam_lifecycle.approval import APPROVAL_TASK_ID
-from sandbox.seed import EVERYTHING, seed_user
-from tests.fixtures.e2e import Sandbox, run_dag
-from tests.fixtures.standalone import APPROVER
-from tests.helpers import ago, has_login_profile, tags_of
+from tests.fixtures.e2e import run_dag
+from tests.helpers import has_login_profile, tags_of
 
 pytestmark = pytest.mark.e2e
 
@@ -226,56 +223,3 @@ def test_each_account_is_scanned_and_acted_on_with_its_own_connection(sandbox):
     assert f"Account {ACCOUNT} (aws_default): 2 users scanned, 1 stale, 0 exempt" in message
     assert f"Account {SECOND_ACCOUNT} (aws_second): 3 users scanned, 2 stale, 0 exempt" in message
     assert f"same-name ({ACCOUNT}), second-stale ({SECOND_ACCOUNT})" in message
-
-
-def test_delete_offboards_the_stalest_users_each_in_its_own_offboarding_run(stack, monkeypatch):
-    """mode=delete triggers iam_user_offboarding per user, which only a scheduler runs: use airflow standalone."""
-    box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
-    seed_user(box.iam, "stale-a", EVERYTHING | {"managed_policies": 2})
-    box.set_user_dates("stale-a", create_date=ago(400), password_last_used=ago(300), access_key_last_used=[ago(300)])
-    box.make_user("stale-b", 400, password=250, keys=[250])
-    box.make_user("stale-c", 400, password=200, keys=[200])
-    box.make_user("active", 400, password=1, keys=[1])
-
-    box.clear_calls()
-    run_id = stack.trigger({"mode": "delete", "max_users": 2}, dag_id=DAG_ID)
-    # The plan waits for a person's approval, having changed nothing; the approver's answer lets it go on.
-    stack.wait_for_approval(APPROVAL_TASK_ID, run_id, dag_id=DAG_ID)
-    assert [c for c in box.mutating_calls() if c["action"] != "GenerateCredentialReport"] == []
-    stack.answer(run_id, "Approve", APPROVAL_TASK_ID, dag_id=DAG_ID)
-    state = stack.wait_for_run(run_id, dag_id=DAG_ID, timeout=240)
-
-    assert state == "success", stack.task_states(run_id, dag_id=DAG_ID)
-    iam = box.iam
-    assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["active", "stale-c"]
-    assert key_statuses(iam, "stale-c") == ["Active"] and has_login_profile(iam, "stale-c")
-    runs = [
-        r
-        for r in stack.api("GET", f"/dags/{OFFBOARDING}/dagRuns?limit=100")["dag_runs"]
-        if run_id in (r["conf"].get("reason") or "")
-    ]
-    assert sorted((r["conf"]["user_name"], r["conf"]["aws_conn_id"], r["state"]) for r in runs) == [
-        ("stale-a", "aws_default", "success"),
-        ("stale-b", "aws_default", "success"),
-    ]
-    # Each offboarding records the reconciliation's approver and asks no second approval.
-    assert {(r["conf"]["approved_by"], r["conf"]["require_approval"]) for r in runs} == {(APPROVER, False)}
-    assert {r["conf"]["reason"] for r in runs} == {
-        f"stale: idle 300 days (iam_stale_user_reconciliation run {run_id})",
-        f"stale: idle 250 days (iam_stale_user_reconciliation run {run_id})",
-    }
-    for name in ("stale-a", "stale-b"):
-        snapshots = (stack.home / "snapshots" / ACCOUNT / name).glob("*.json")
-        assert any(
-            json.loads(s.read_text())["reason"].startswith("stale: idle ")
-            and json.loads(s.read_text())["approved_by"] == APPROVER
-            for s in snapshots
-        )
-        assert any(
-            m.startswith(f"IAM user {name} deleted by ") and f", approved by {APPROVER}\n" in m for m in stack.messages
-        )
-    assert any(
-        f"Offboarded 2, each by its own iam_user_offboarding run: stale-a ({ACCOUNT}), stale-b ({ACCOUNT})\n"
-        f"Approved by {APPROVER}." in m
-        for m in stack.messages
-    )
