@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from benchmarks import organization
+from benchmarks import distributed, organization
 from benchmarks.common import ROOT
 
 PLOT = ROOT / "benchmarks" / "stale_finding.png"
@@ -520,6 +520,18 @@ def write_markdown(results: dict, path: Path) -> None:
             "`python -m benchmarks.run --report-only` rewrites this file and the plot from it."
         ),
         "",
+        *(
+            [
+                para(
+                    "Re-measured since, alone (`python -m benchmarks.run --only STEP`): "
+                    + ", ".join(f"`{step}` on {when}" for step, when in results["remeasured"].items())
+                    + "."
+                ),
+                "",
+            ]
+            if results.get("remeasured")
+            else []
+        ),
         para(
             "Everything runs against local sandbox moto servers (`sandbox/moto_server.py`: moto held to AWS's "
             "DeleteUser rule and paging, recording every call), never AWS. Call counts are what AWS would be asked; "
@@ -532,6 +544,7 @@ def write_markdown(results: dict, path: Path) -> None:
         *_latency_section(results),
         *_parse_section(results),
         *(organization.markdown_section(results) if "organization" in results else []),
+        *(distributed.markdown_section(results) if "distributed" in results else []),
     ]
     path.write_text("\n".join(lines).rstrip() + "\n")
 

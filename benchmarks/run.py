@@ -7,6 +7,8 @@
    ``airflow standalone`` (``benchmarks/offboarding.py``).
 4. Parse time of each DAG file beyond importing Airflow and the providers (``benchmarks/parse.py``).
 5. A stale-user report over an AWS Organization of 1, 10 and 50 accounts (``benchmarks/organization.py``).
+6. Bulk offboarding of 50 users on a distributed Airflow (CeleryExecutor), in one account and over five
+   (``benchmarks/distributed.py``).
 
 Everything runs in a temporary directory (Airflow homes, SQLite, logs) that is removed at the end; only
 BENCHMARKS.md, the plot and ``benchmarks/results.json`` (the raw numbers) are written to the repository.
@@ -23,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import offboarding, organization, parse, report, stale
+from benchmarks import distributed, offboarding, organization, parse, report, stale
 from benchmarks.common import ROOT, machine, versions
 
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -34,13 +36,18 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def measure() -> dict:
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def measure(only: list[str] | None = None) -> dict:
+    """Every step, or (``only``) just those, the other steps' numbers kept from results.json."""
     started = time.perf_counter()
-    results: dict = {
-        "started_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "versions": versions(),
-    }
+    if only:
+        results = json.loads(RESULTS.read_text())
+        results.setdefault("remeasured", {}).update(dict.fromkeys(only, _now()))
+    else:
+        results = {"started_at": _now(), "machine": machine(), "versions": versions()}
     with tempfile.TemporaryDirectory(prefix="iam-lifecycle-bench-") as tmp:
         home = Path(tmp)
         steps = (
@@ -49,13 +56,17 @@ def measure() -> dict:
             ("offboarding", "1 and 3. Offboarding: calls and latency", lambda: offboarding.run(home, log)),
             ("standalone", "3. Trigger to Slack on airflow standalone", lambda: _standalone(home)),
             ("organization", "5. Report over an organization", lambda: organization.run(str(home / "org"), log)),
+            ("distributed", "6. Bulk offboarding on a distributed Airflow", lambda: distributed.run(log)),
         )
         for key, title, step in steps:
+            if only and key not in only:
+                continue
             step_started = time.perf_counter()
             log(f"== {title}")
             results[key] = step()
             log(f"   ({time.perf_counter() - step_started:.0f} s)")
-    results["total_seconds"] = time.perf_counter() - started
+    if not only:
+        results["total_seconds"] = time.perf_counter() - started
     return results
 
 
@@ -89,6 +100,8 @@ def headlines(results: dict) -> list[str]:
         lines.append(f"parse {name}: {row['parse']['median'] * 1000:.0f} ms")
     if "organization" in results:
         lines.append(organization.headline(results))
+    if "distributed" in results:
+        lines.append(distributed.headline(results))
     lines.append(f"total: {results['total_seconds'] / 60:.1f} min")
     return lines
 
@@ -96,11 +109,12 @@ def headlines(results: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from results.json")
+    parser.add_argument("--only", action="append", help="measure only this step (e.g. distributed), keep the rest")
     args = parser.parse_args(argv)
     if args.report_only:
         results = json.loads(RESULTS.read_text())
     else:
-        RESULTS.write_text(json.dumps(measure(), indent=1) + "\n")
+        RESULTS.write_text(json.dumps(measure(args.only), indent=1) + "\n")
         results = json.loads(RESULTS.read_text())  # the report reads the numbers as saved (keys are strings)
     report.write_markdown(results, MARKDOWN)
     report.write_plot(results, report.PLOT)

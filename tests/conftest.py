@@ -35,15 +35,9 @@ strict_moto.apply()
 pytest_plugins = ["tests.fixtures.e2e", "tests.fixtures.distributed"]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
-    """
-    Every test on the shared distributed stack goes to one xdist worker: the stack starts once. The load suite
-    (tests/distributed) comes last, so that its CPU-heavy run overlaps least with the other worker's tests.
-    """
-    for item in items:
-        if {"stack", "distributed_stack"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("distributed"))
+    """The load suite (tests/distributed) runs last in its worker, after the other tests on the shared stack (see
+    ``tests.fixtures.distributed.ON_THE_STACK``): by then the other worker's tests have mostly left the CPU to it."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/distributed/"))
 
 

@@ -19,7 +19,7 @@ import pytest
 from iam_lifecycle.approval import APPROVAL_TASK_ID
 from local.standalone import DAG_ID
 from sandbox.seed import NOTHING, seed_user
-from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER
+from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK
 from tests.fixtures.e2e import Sandbox
 from tests.helpers import holdings, user_exists
 
@@ -35,6 +35,7 @@ def hitl_detail(stack, run_id: str) -> dict:
     return stack.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{APPROVAL_TASK_ID}/-1/hitlDetails")
 
 
+@ON_THE_STACK
 def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they_say(stack, monkeypatch):
     box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
     for name in (*USERS, "bystander"):

@@ -18,7 +18,7 @@ import pytest
 
 from iam_lifecycle.approval import APPROVAL_TASK_ID
 from sandbox.seed import EVERYTHING, ONE_OF_EACH, seed_user
-from tests.fixtures.distributed import APPROVER
+from tests.fixtures.distributed import APPROVER, ON_THE_STACK
 from tests.fixtures.e2e import Sandbox, run_dag
 from tests.helpers import has_login_profile, holdings, tags_of, user_exists
 
@@ -135,6 +135,7 @@ def test_reconciliation_reads_every_account_through_its_role_and_reports_the_unr
         assert json.loads(report.read_text())["failed_accounts"] == [failed]
 
 
+@ON_THE_STACK
 def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, monkeypatch):
     box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
     accounts = organization(box, "dev", "prod", "sandbox", "retired", "broken")
