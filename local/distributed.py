@@ -313,10 +313,3 @@ def _serving(slack: SlackStub) -> Iterator[SlackStub]:
     finally:
         slack.shutdown()
         slack.server_close()
-
-
-if __name__ == "__main__":
-    started = time.monotonic()
-    with distributed(dag_ids=("iam_user_offboarding",)) as running:
-        print(f"ready in {time.monotonic() - started:.0f} s: {running.url}; logs in {running.log}", flush=True)
-        time.sleep(float(os.environ.get("HOLD", "5")))
