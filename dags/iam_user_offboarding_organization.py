@@ -20,8 +20,8 @@ account where it exists; then one Slack summary.
    summary says who rejected or that nobody answered.
 5. **offboard_in_account** — one `iam_user_offboarding` run per account where the user exists (its own snapshot,
    protection checks and Slack message), with `account_id`, `member_role_name`, the organization connection as
-   `aws_conn_id`, `dry_run`, `reason` and the approver (those runs ask no second approval); each waited for, at
-   most 4 at once.
+   `aws_conn_id`, `dry_run`, `reason` and the approver (those runs ask no second approval); each waited for in
+   the triggerer, at most 16 at once.
 6. **summarize**, **notify_slack** — deleted in which accounts (in a dry run: plan posted), absent from which,
    failed in which (an account where the user could not be looked for counts as failed).
 7. **fail_on_failed_accounts** — the run fails, once Slack has been told, if any account failed.
