@@ -16,7 +16,7 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.secrets_manager import SecretsManagerHook as ProviderSecretsManagerHook
 from airflow.providers.amazon.aws.hooks.sts import StsHook as ProviderStsHook
 
-from iam_lifecycle.retries import retry_transient_iam_errors
+from iam_lifecycle.retries import note_attempts_that_may_have_applied, retry_transient_iam_errors
 from iam_lifecycle.sessions import AdaptiveRetriesMixin, CheapCallerMixin, LifecycleHookMixin, RequiredConnectionMixin
 
 
@@ -73,9 +73,13 @@ class IamHook(LifecycleHookMixin, AwsBaseHook):
         self.page_size = page_size
 
     def get_client_type(self, *args, **kwargs):
-        """The IAM client, also retrying IAM's transient conflicts (see :mod:`iam_lifecycle.retries`)."""
+        """
+        The IAM client, also retrying IAM's transient conflicts, and telling whether a retried DeleteUser's earlier
+        attempt may have been applied (see :mod:`iam_lifecycle.retries`).
+        """
         client = super().get_client_type(*args, **kwargs)
         client.meta.events.register_first("needs-retry.iam", retry_transient_iam_errors)
+        client.meta.events.register("needs-retry.iam.DeleteUser", note_attempts_that_may_have_applied)
         return client
 
     # ---- reading -------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ reads the user again and refuses to go on when its ``UserId`` is not the one the
 protected.
 
 **Truthful outcome.** :func:`delete_user` says whether this run deleted the user, whether that was confirmed by a
-retry (DeleteUser applied but its answer lost, the retry finding the user gone), or whether someone else deleted
-it; and what it removed besides the plan (items added during the run).
+retry (DeleteUser applied but its answer lost, the retry finding the user gone; a throttled attempt was not
+applied, so a retry after it that finds the user gone means someone else deleted it), or whether someone else
+deleted it; and what it removed besides the plan (items added during the run).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from iam_lifecycle import protection
 from iam_lifecycle.errors import nothing_more_changed
 from iam_lifecycle.hooks import IamHook, user_as_data
+from iam_lifecycle.retries import EARLIER_ATTEMPT_MAY_HAVE_APPLIED
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +229,7 @@ def delete_user(
                 return outcome | {"gone_before": True}
             hook.delete_user(user_name)
         except hook.conn.exceptions.NoSuchEntityException as error:
-            if error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0:
+            if error.response.get("ResponseMetadata", {}).get(EARLIER_ATTEMPT_MAY_HAVE_APPLIED):
                 log.info("DeleteUser's answer was lost; its retry found %s gone: deleted by this run", user_name)
                 return outcome | {"deleted": True, "confirmed_by_retry": True}
             log.info("IAM user %s was deleted by someone else just before this run's DeleteUser", user_name)

@@ -159,3 +159,32 @@ def test_a_conflict_from_eventual_consistency_is_retried_until_deleted(iam, hook
 
     assert outcome["deleted"] is True and outcome["leftovers"] == {} and conflicts == []
     assert hook.get_user("alice") is None
+
+
+@pytest.mark.parametrize(
+    ("first_attempt", "outcome"),
+    [
+        # Applied, its answer lost (a 500): the retry's NoSuchEntity confirms this run deleted the user.
+        ({"lose": {"DeleteUser": [1]}}, {"deleted": True, "confirmed_by_retry": True, "gone_before": False}),
+        # Throttled, so not applied; another run deletes the user before the retry: it was not this run.
+        (
+            {
+                "fail": {"DeleteUser": ["Throttling", 1]},
+                "before": {"DeleteUser": {"requests": [{"Action": "DeleteUser", "UserName": "alice"}]}},
+            },
+            {"deleted": False, "confirmed_by_retry": False, "gone_before": True},
+        ),
+    ],
+    ids=["answer-lost", "throttled-then-deleted-by-another"],
+)
+def test_a_retried_delete_user_that_finds_the_user_gone_claims_it_only_if_an_attempt_may_have_applied(
+    sandbox, first_attempt, outcome
+):
+    seed_user(sandbox.iam, "alice", NOTHING)
+    checked = user_id(sandbox.iam, "alice")
+    sandbox.set_faults(first_attempt)
+
+    result = delete(IamHook(aws_conn_id="aws_default"), "alice", checked)
+
+    assert sum(sandbox.injected_faults().values()) == 1
+    assert {key: result[key] for key in outcome} == outcome
