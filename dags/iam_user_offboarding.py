@@ -5,7 +5,7 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
 
 1. **get_caller_identity** — who this run acts as; a connection that does not exist (or reaches another account
    than its extra's `account_id`) fails here, before any other AWS call.
-2. **check_user**, **check_protection** — the user must exist and must not be protected (Variable
+2. **check_user** — the user must exist and must not be protected (Variable
    `iam_lifecycle_protected_users`, tag `lifecycle:protected=true`, or the run's own identity). Otherwise the run
    fails here with a one-line reason, having changed nothing.
 3. **list_user_holdings**, **plan_offboarding** — one list call per kind of thing AWS requires removed before
@@ -63,7 +63,6 @@ from iam_lifecycle.params import (
     user_name_param,
 )
 from iam_lifecycle.tasks import (
-    check_protection,
     is_dry_run,
     is_real_run,
     plan_offboarding,
@@ -118,12 +117,10 @@ USER = "{{ params.user_name }}"
 )
 def iam_user_offboarding():
     caller_arn = GetCallerIdentityOperator(task_id="get_caller_identity")
-    user = GetUserOperator(task_id="check_user", user_name=USER)
-    caller_arn >> user
-    protection = check_protection(user.output, caller_arn.output)
+    user = GetUserOperator(task_id="check_user", user_name=USER, caller_arn=caller_arn.output)
 
     holdings = ListUserHoldingsOperator(task_id="list_user_holdings", user_name=USER)
-    protection >> holdings
+    user >> holdings
     plan = plan_offboarding(holdings.output)
 
     @task

@@ -1,7 +1,7 @@
-"""The TaskFlow tasks of the offboarding DAG: protection check, plan, dry-run switch, approval request and snapshot.
+"""The TaskFlow tasks of the offboarding DAG: plan, dry-run switch, approval request and snapshot.
 
-Each is a thin wrapper: the logic is in :mod:`iam_lifecycle.offboarding`, :mod:`iam_lifecycle.protection`,
-:mod:`iam_lifecycle.approval` and :mod:`iam_lifecycle.snapshots`.
+Each is a thin wrapper: the logic is in :mod:`iam_lifecycle.offboarding`, :mod:`iam_lifecycle.approval` and
+:mod:`iam_lifecycle.snapshots`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,10 @@ from typing import Any
 from airflow.sdk import Variable, get_current_context, task
 
 from iam_lifecycle import approval as approval_module
-from iam_lifecycle import offboarding, protection, snapshots
+from iam_lifecycle import offboarding, snapshots
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.sessions import account_hook
-
-
-@task
-def check_protection(user: dict[str, Any], caller_arn: str) -> None:
-    """Fail (without retry) when the user is protected: the Variable, its tag, or this run's own identity."""
-    if reason := protection.protection_reason(user, caller_arn, protection.protected_patterns()):
-        raise nothing_changed(reason)
 
 
 @task

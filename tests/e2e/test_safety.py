@@ -79,12 +79,12 @@ def test_a_protected_user_is_refused_with_nothing_changed(sandbox):
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
 
     assert result.state == "failed"
-    assert result.task_states["check_protection"] == "failed"
+    assert result.task_states["check_user"] == "failed"
     assert result.task_states["take_snapshot"] == result.task_states["delete_user"] == "upstream_failed"
     assert sandbox.mutating_calls() == []
     assert holdings(iam, "alice") == before
     [alert] = sandbox.messages
-    assert alert.startswith("FAILED: iam_user_offboarding / check_protection (run ")
+    assert alert.startswith("FAILED: iam_user_offboarding / check_user (run ")
     assert alert.endswith("IAM user alice is protected: it is tagged lifecycle:protected=true; nothing was changed.")
 
 

@@ -13,6 +13,8 @@ from iam_lifecycle.operators import offboarding as ops
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
 from sandbox.seed import NOTHING, seed_user
 
+CALLER = "arn:aws:sts::123456789012:user/moto"
+
 
 def run(operator):
     """Execute like a worker does, and check the result can travel through XCom."""
@@ -46,6 +48,23 @@ def test_get_user_describes_the_user(iam):
 def test_get_user_fails_without_retry_and_says_why(iam, name, reason):
     with pytest.raises(AirflowFailException, match=reason):
         GetUserOperator(task_id="t", user_name=name).execute(context={})
+
+
+@pytest.mark.parametrize(
+    ("variable", "caller", "reason"),
+    [
+        ('["break-*"]', CALLER, "matches 'break-\\*' in the Variable iam_lifecycle_protected_users"),
+        (None, "arn:aws:iam::123456789012:user/break-glass", "it is the identity this DAG runs as"),
+    ],
+)
+def test_get_user_given_the_caller_refuses_a_protected_user(iam, monkeypatch, variable, caller, reason):
+    iam.create_user(UserName="break-glass")
+    if variable:
+        monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", variable)
+
+    assert run(GetUserOperator(task_id="t", user_name="break-glass"))["UserName"] == "break-glass"
+    with pytest.raises(AirflowFailException, match=reason):
+        GetUserOperator(task_id="t", user_name="break-glass", caller_arn=caller).execute(context={})
 
 
 def test_list_user_holdings_pushes_each_kind(iam):

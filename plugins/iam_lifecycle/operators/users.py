@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import AwsHookType, aws_template_fields
 
+from iam_lifecycle import protection
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook, StsHook, user_as_data
 from iam_lifecycle.links import IamUserConsoleLink
@@ -96,12 +97,22 @@ class IamUserOperator(MemberAccountOperator[IamHook]):
 
 class GetUserOperator(IamUserOperator):
     """
-    Describe an IAM user, failing the task (without retries) when it does not exist.
+    Describe an IAM user, failing the task (without retries) when it does not exist, or, given ``caller_arn``,
+    when it is protected.
 
     :param user_name: the IAM user's name (templated).
+    :param caller_arn: the identity the run acts as (templated). Given, a protected user fails the task too: one
+        named or matched by a glob in the Variable ``iam_lifecycle_protected_users``, tagged
+        ``lifecycle:protected=true``, or the run's own identity.
     :return: ``UserName``, ``UserId``, ``Arn``, ``Path``, ``CreateDate`` (ISO 8601), ``Tags`` (a dict) and
         ``PermissionsBoundary`` (a policy ARN or None).
     """
+
+    template_fields: Sequence[str] = account_template_fields("user_name", "caller_arn")
+
+    def __init__(self, *, caller_arn: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.caller_arn = caller_arn
 
     def execute(self, context: Context) -> dict[str, Any]:
         if reason := invalid_user_name_reason(self.user_name):
@@ -110,7 +121,12 @@ class GetUserOperator(IamUserOperator):
         user = self.hook.get_user(self.user_name)
         if user is None:
             raise nothing_changed(f"IAM user {self.user_name!r} does not exist")
-        return user_as_data(user)
+        data = user_as_data(user)
+        if self.caller_arn:
+            patterns = protection.protected_patterns()
+            if reason := protection.protection_reason(data, self.caller_arn, patterns):
+                raise nothing_changed(reason)
+        return data
 
 
 class TagUserOperator(IamUserOperator):
