@@ -62,9 +62,7 @@ def retry_transient_iam_errors(response: Any = None, attempts: int = 1, **kwargs
 EARLIER_ATTEMPT_MAY_HAVE_APPLIED = "EarlierAttemptMayHaveApplied"
 
 
-def note_attempts_that_may_have_applied(
-    response: Any = None, request_dict: dict | None = None, **kwargs: Any
-) -> None:
+def note_attempts_that_may_have_applied(response: Any = None, request_dict: dict | None = None, **kwargs: Any) -> None:
     """
     A botocore ``needs-retry`` handler that decides nothing: it remembers, across the attempts of one call, whether
     one of them may have been applied, and marks the later answers' ``ResponseMetadata`` with
