@@ -1,5 +1,6 @@
-"""A person approves before anything is deleted, through the real scheduler and the REST API (``airflow
-standalone``): three ``iam_user_offboarding`` runs with ``require_approval`` at once, answered differently.
+"""A person approves before anything is deleted, through the real scheduler and the REST API (the distributed
+stack, ``tests.fixtures.distributed``): three ``iam_user_offboarding`` runs with ``require_approval`` at once,
+answered differently.
 
 While they wait, no mutating IAM call is made, Slack has the link to each approval page, and a user who may act on
 DAG runs but is not an approver (the Variable ``iam_lifecycle_approvers`` lists only admin) is refused. Then admin

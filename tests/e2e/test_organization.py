@@ -5,8 +5,8 @@ each reached through the member role assumed with the organization connection's 
   stale users of each, the cap over all accounts, disabling in the right account, an excluded account never
   called, an unreachable account (AssumeRole denied) reported while the others finish, and the run failed after
   reporting;
-* ``iam_user_offboarding_organization`` (it triggers ``iam_user_offboarding`` runs and waits: ``airflow
-  standalone``): the person offboarded in exactly the accounts where it existed, bystanders untouched everywhere,
+* ``iam_user_offboarding_organization`` (it triggers ``iam_user_offboarding`` runs and waits: on the distributed
+  stack): the person offboarded in exactly the accounts where it existed, bystanders untouched everywhere,
   the excluded and the unreachable account, one summary, and the run failed because of the unreachable account.
 """
 
