@@ -32,7 +32,7 @@ def trigger_offboardings(task_id: str, confs: Any, *, max_at_once: int = 16) -> 
         skip_when_already_exists=True,
         wait_for_completion=True,
         # Waiting in the triggerer, not in a worker slot: a bulk offboarding does not fill the Celery workers.
-        poke_interval=5,
+        poke_interval=2,
         deferrable=True,
         max_active_tis_per_dag=max_at_once,
         # The user, and the member account when the run acts in one (the organization's offboarding: one per account).
