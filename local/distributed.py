@@ -29,7 +29,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from local.standalone import BIN, ROOT, Standalone, _start, _stop, _wait_until, airflow_env, wait_until_ready
+from local.standalone import (
+    BIN,
+    ROOT,
+    Standalone,
+    _start,
+    _stop,
+    _wait_until,
+    airflow_env,
+    stop_together,
+    wait_until_ready,
+)
 from sandbox.net import free_port, wait_for_http
 from sandbox.slack_stub import SlackStub
 
@@ -96,10 +106,6 @@ class Worker:
         """Start the worker again (after :meth:`kill`) and wait until it is ready."""
         self.start()
         self.wait_until_ready()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
 
 
 @dataclass
@@ -265,7 +271,11 @@ def distributed(
             stdout=(logs / "migrate.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
-        components = {
+        # The Airflow processes (the workers as last started) are stopped together: their shutdowns overlap.
+        components: dict[str, subprocess.Popen] = {}
+        workers: list[Worker] = []
+        stack.callback(lambda: stop_together([*components.values(), *(w.process for w in workers if w.process)]))
+        components |= {
             name: _start([str(BIN / "airflow"), *command], env, logs / f"{name}.log")
             for name, command in {
                 "api-server": ["api-server", "--port", str(api_port)],
@@ -274,9 +284,7 @@ def distributed(
                 "triggerer": ["triggerer"],
             }.items()
         }
-        for process in components.values():
-            stack.callback(_stop, process)
-        workers = [
+        workers += [
             Worker(
                 name,
                 env | {"SANDBOX_WORKER_NAME": name, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())},
@@ -286,7 +294,6 @@ def distributed(
         ]
         for worker in workers:
             worker.start()
-            stack.callback(worker.stop)
         handle = Stack(
             url=f"http://localhost:{api_port}",
             moto_url=moto_url,

@@ -281,17 +281,25 @@ def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
 
 def _stop(process: subprocess.Popen, timeout: float = 20) -> None:
     """SIGTERM the process group, then SIGKILL what is left after ``timeout`` seconds."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    # Children of the group leader may outlive it; make sure none is left.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
+    stop_together([process], timeout)
+
+
+def stop_together(processes: list[subprocess.Popen], timeout: float = 20) -> None:
+    """:func:`_stop` for several processes at once: all are asked to stop first, so their shutdowns overlap."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    # Children of a group leader may outlive it; make sure none is left.
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
 
 
 def _wait_until(check, timeout: float, what: str, log: Path, process: subprocess.Popen) -> Any:
