@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from iam_lifecycle import offboarding
 from iam_lifecycle.hooks import IamHook
-from sandbox.seed import EVERYTHING, NOTHING, seed_user
+from sandbox.seed import EVERYTHING, NOTHING, ONE_OF_EACH, seed_user
 
 CALLER = "arn:aws:sts::123456789012:user/moto"
 
@@ -188,3 +188,27 @@ def test_a_retried_delete_user_that_finds_the_user_gone_claims_it_only_if_an_att
 
     assert sum(sandbox.injected_faults().values()) == 1
     assert {key: result[key] for key in outcome} == outcome
+
+
+def test_with_a_tenth_of_every_iam_call_throttled_the_user_is_listed_whole_and_deleted(sandbox):
+    """Reads as well as changes: the client retries them (sessions.DEFAULT_RETRIES), nothing is skipped."""
+    seed_user(sandbox.iam, "alice", ONE_OF_EACH)
+    seed_user(sandbox.iam, "bob", ONE_OF_EACH)
+    hook = IamHook(aws_conn_id="aws_default")
+    expected, bystander = offboarding.list_holdings(hook, "alice"), offboarding.list_holdings(hook, "bob")
+    checked = user_id(sandbox.iam, "alice")
+    sandbox.set_faults({"throttle_fraction": 0.1, "seed": 7})
+
+    # A hook each, as each task of a run has its own client.
+    listed = offboarding.list_holdings(IamHook(aws_conn_id="aws_default"), "alice")
+    offboarding.remove_all(IamHook(aws_conn_id="aws_default"), "alice", listed)
+    outcome = delete(IamHook(aws_conn_id="aws_default"), "alice", checked)
+
+    throttled = sandbox.injected_faults()
+    sandbox.set_faults({})
+    reads = [key for key in throttled if key.startswith(("List", "Get"))]
+    assert reads and len(reads) < len(throttled), throttled
+    assert listed == expected
+    assert outcome["deleted"] is True and outcome["leftovers"] == {}
+    assert hook.get_user("alice") is None
+    assert offboarding.list_holdings(hook, "bob") == bystander
