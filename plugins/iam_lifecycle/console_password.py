@@ -12,7 +12,7 @@ import string
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from iam_lifecycle.hooks import SecretsManagerHook
+    from iam_lifecycle.aws_hooks import SecretsManagerHook
 
 #: Where the secrets go; the least-privilege policy's ``secretsmanager:CreateSecret`` is scoped to it.
 SECRET_PREFIX = "iam-lifecycle/console-password"

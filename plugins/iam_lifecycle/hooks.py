@@ -1,11 +1,12 @@
-"""The package's AWS hooks (IAM, STS, Secrets Manager, Organizations): one AWS call or paginator per method.
+"""The package's IAM hook: one AWS call or paginator per method, on IAM users and everything they hold.
 
 Listing always goes through boto3 paginators (or follows ``Marker`` by hand where boto3 has no paginator), so a
 user with more than one page of anything is seen whole. Removal calls treat "already gone" (``NoSuchEntity``)
 as done and log it; every other error propagates.
 
-What they share, a connection that must exist, adaptive retries and acting in a member account of an AWS
-Organization through a role, is :mod:`iam_lifecycle.sessions`.
+What it shares with the other services' hooks (:mod:`iam_lifecycle.aws_hooks`), a connection that must exist,
+adaptive retries and acting in a member account of an AWS Organization through a role, is
+:mod:`iam_lifecycle.sessions`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from airflow.providers.amazon.aws.hooks.secrets_manager import SecretsManagerHook as ProviderSecretsManagerHook
-from airflow.providers.amazon.aws.hooks.sts import StsHook as ProviderStsHook
 
 from iam_lifecycle.retries import note_attempts_that_may_have_applied, retry_transient_iam_errors
-from iam_lifecycle.sessions import AdaptiveRetriesMixin, CheapCallerMixin, LifecycleHookMixin, RequiredConnectionMixin
+from iam_lifecycle.sessions import LifecycleHookMixin
 
 
 def user_as_data(user: dict[str, Any]) -> dict[str, Any]:
@@ -35,29 +34,6 @@ def user_as_data(user: dict[str, Any]) -> dict[str, Any]:
         "Tags": {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])},
         "PermissionsBoundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
     }
-
-
-class StsHook(LifecycleHookMixin, ProviderStsHook):
-    """The provider's STS hook with this package's retry defaults; it can act in a member account."""
-
-    def get_caller_arn(self) -> str:
-        """
-        ARN of the identity the hook acts as (STS GetCallerIdentity): the connection's, or the member role's.
-
-        :raises AirflowFailException: the identity acts in another account than the member account, or, for the
-            connection's own identity, than the connection extra's ``account_id``.
-        """
-        identity = self.conn.get_caller_identity()
-        self.check_reached_account(identity["Account"])
-        return identity["Arn"]
-
-
-class SecretsManagerHook(LifecycleHookMixin, ProviderSecretsManagerHook):
-    """The provider's Secrets Manager hook with this package's retry defaults."""
-
-    def create_secret(self, name: str, value: str, description: str) -> str:
-        """Create a secret; return its ARN."""
-        return self.conn.create_secret(Name=name, SecretString=value, Description=description)["ARN"]
 
 
 class IamHook(LifecycleHookMixin, AwsBaseHook):
@@ -273,30 +249,3 @@ class IamHook(LifecycleHookMixin, AwsBaseHook):
     def tag_user(self, user_name: str, tags: dict[str, str]) -> None:
         """Add tags to the user (replacing the values of keys it already has)."""
         self.conn.tag_user(UserName=user_name, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
-
-
-class OrganizationsHook(RequiredConnectionMixin, AdaptiveRetriesMixin, CheapCallerMixin, AwsBaseHook):
-    """Read an AWS Organization's accounts and organizational units (from its management or delegated account)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs["client_type"] = "organizations"
-        super().__init__(*args, **kwargs)
-
-    def _paginate(self, operation: str, result_key: str, **kwargs) -> list[Any]:
-        items: list[Any] = []
-        for page in self.conn.get_paginator(operation).paginate(**kwargs):
-            items.extend(page[result_key])
-        return items
-
-    def list_accounts(self) -> list[dict[str, Any]]:
-        """Every account of the organization (ListAccounts, all pages): ``Id``, ``Name``, ``Status``…"""
-        return self._paginate("list_accounts", "Accounts")
-
-    def list_accounts_for_parent(self, parent_id: str) -> list[dict[str, Any]]:
-        """The accounts right under a root or organizational unit (not those of its child OUs)."""
-        return self._paginate("list_accounts_for_parent", "Accounts", ParentId=parent_id)
-
-    def list_organizational_units_for_parent(self, parent_id: str) -> list[str]:
-        """Ids of the organizational units right under a root or organizational unit."""
-        units = self._paginate("list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent_id)
-        return [unit["Id"] for unit in units]

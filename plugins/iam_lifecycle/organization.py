@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from iam_lifecycle import snapshots
+from iam_lifecycle.aws_hooks import StsHook
 from iam_lifecycle.connections import AccountMismatchError
-from iam_lifecycle.hooks import IamHook, StsHook
+from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.reconciliation import failed_finding
 from iam_lifecycle.sessions import account_hook
 from iam_lifecycle.targets import target_label

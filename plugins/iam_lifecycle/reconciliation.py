@@ -19,9 +19,10 @@ from airflow.sdk.exceptions import AirflowException
 from botocore.exceptions import ClientError
 
 from iam_lifecycle import protection, snapshots
+from iam_lifecycle.aws_hooks import StsHook
 from iam_lifecycle.connections import AccountMismatchError
 from iam_lifecycle.credential_report import fetch_credential_report
-from iam_lifecycle.hooks import IamHook, StsHook
+from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.revocation import unused_by_user
 from iam_lifecycle.sessions import account_hook
 from iam_lifecycle.staleness import (

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from iam_lifecycle.aws_hooks import OrganizationsHook
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import OrganizationsHook
 from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
 DEFAULT_AWS_CONN_IDS = ["aws_default"]

@@ -7,8 +7,8 @@ import string
 
 import boto3
 
+from iam_lifecycle.aws_hooks import SecretsManagerHook
 from iam_lifecycle.console_password import random_password, store_console_password
-from iam_lifecycle.hooks import SecretsManagerHook
 
 
 def test_a_password_has_every_character_class_and_the_length_asked():

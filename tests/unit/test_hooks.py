@@ -6,7 +6,8 @@ import pytest
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import ParamValidationError
 
-from iam_lifecycle.hooks import IamHook, StsHook
+from iam_lifecycle.aws_hooks import StsHook
+from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.sessions import DEFAULT_RETRIES
 from sandbox.seed import NOTHING, seed_user
 

@@ -12,7 +12,8 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.iam.models import iam_backends
 
 from iam_lifecycle import alerts
-from iam_lifecycle.hooks import IamHook, SecretsManagerHook, StsHook
+from iam_lifecycle.aws_hooks import SecretsManagerHook, StsHook
+from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
 from iam_lifecycle.sessions import account_hook, role_session_name_for
 from sandbox.seed import NOTHING, seed_user

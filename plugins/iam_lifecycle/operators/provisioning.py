@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from iam_lifecycle import provisioning
+from iam_lifecycle.aws_hooks import SecretsManagerHook
 from iam_lifecycle.console_password import SECRET_PREFIX, random_password, store_console_password
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import SecretsManagerHook
 from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
 from iam_lifecycle.params import invalid_user_name_reason
 

@@ -9,8 +9,9 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import AwsHookType, aws_template_fields
 
 from iam_lifecycle import protection
+from iam_lifecycle.aws_hooks import StsHook
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import IamHook, StsHook, user_as_data
+from iam_lifecycle.hooks import IamHook, user_as_data
 from iam_lifecycle.links import IamUserConsoleLink
 from iam_lifecycle.params import invalid_user_name_reason
 
