@@ -27,8 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from sandbox.control import SandboxControl
 from sandbox.net import free_port, wait_for_http
 from sandbox.seed import seed_back_dated_users, seed_user
 from sandbox.slack_stub import SlackStub
@@ -43,12 +42,10 @@ FINISHED = {"success", "failed"}
 
 
 @dataclass
-class Standalone:
-    """A running stack: where it listens, and small clients for it."""
+class Standalone(SandboxControl):
+    """A running stack: where it listens, and small clients for it (its sandbox's: :class:`SandboxControl`)."""
 
     url: str
-    moto_url: str
-    slack: SlackStub
     home: Path
     env: dict[str, str]
     log: Path
@@ -176,46 +173,6 @@ class Standalone:
             timeout=timeout,
             check=True,
         )
-
-    @property
-    def iam(self):
-        """A boto3 IAM client on the moto server."""
-        return self.client("iam")
-
-    def client(self, service: str, account: str | None = None):
-        """A boto3 client on the moto server, in ``account`` (a 12-digit access key id selects it) or its own."""
-        return boto3.client(
-            service,
-            region_name="us-east-1",
-            endpoint_url=self.moto_url,
-            aws_access_key_id=account or "sandbox",
-            aws_secret_access_key="sandbox",
-        )
-
-    def calls(self) -> list[dict]:
-        """Every AWS call the moto server answered so far (see ``sandbox.moto_server``)."""
-        with urllib.request.urlopen(f"{self.moto_url}/_sandbox/calls", timeout=30) as response:
-            return json.load(response)
-
-    def clear_calls(self) -> None:
-        urllib.request.urlopen(urllib.request.Request(f"{self.moto_url}/_sandbox/calls", method="DELETE")).close()
-
-    def set_faults(self, faults: dict) -> None:
-        """Faults the moto server injects from now on (see ``sandbox.moto_server``); ``{}``: none."""
-        body = json.dumps(faults).encode()
-        headers = {"Content-Type": "application/json"}
-        request = urllib.request.Request(f"{self.moto_url}/_sandbox/faults", data=body, method="POST", headers=headers)
-        urllib.request.urlopen(request).close()
-
-    def injected_faults(self) -> dict[str, int]:
-        with urllib.request.urlopen(f"{self.moto_url}/_sandbox/faults") as response:
-            return json.load(response)
-
-    @property
-    def messages(self) -> list[str]:
-        """The texts Slack received so far."""
-        with self.slack.lock:
-            return [m.get("text", "") for m in self.slack.messages]
 
 
 def port_is_free(port: int) -> bool:

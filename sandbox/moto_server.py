@@ -61,6 +61,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox import strict_moto
+from sandbox.control import READ_PREFIXES  # never throttled under throttle_mutating_only
 
 ERROR_STATUS = {
     "Throttling": 400,
@@ -73,8 +74,6 @@ ERROR_STATUS = {
 USER_DATES_PATH = re.compile(r"^/_sandbox/users/(?P<name>[^/]+)/dates$")
 ACCOUNT_ACCESS_KEY = re.compile(r"Credential=(?P<account>\d{12})/")
 ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/")
-#: Actions that only read: never throttled under ``throttle_mutating_only``.
-READ_PREFIXES = ("Get", "List")
 
 
 def _naive_utc(value: str | None) -> datetime | None:

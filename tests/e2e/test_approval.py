@@ -21,7 +21,6 @@ from iam_lifecycle.approval import APPROVAL_TASK_ID
 from local.standalone import DAG_ID
 from sandbox.seed import NOTHING, seed_user
 from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK
-from tests.fixtures.e2e import Sandbox
 from tests.helpers import holdings, user_exists
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +36,11 @@ def hitl_detail(stack, run_id: str) -> dict:
 
 
 @ON_THE_STACK
-def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they_say(stack, monkeypatch):
-    box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
+def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they_say(stack):
     for name in (*USERS, "bystander"):
         seed_user(stack.iam, name, SHAPE)
     held = {name: holdings(stack.iam, name) for name in (*USERS, "bystander")}
-    box.clear_calls()
+    stack.clear_calls()
 
     conf = {"require_approval": True, "reason": "JIRA-13"}
     rejected, approved = (stack.trigger(conf | {"user_name": name}) for name in USERS[:2])
@@ -50,7 +48,7 @@ def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they
 
     # Waiting for a person: nothing changed, Slack has the link, the page shows the plan and who may answer.
     stack.wait_for_approval(APPROVAL_TASK_ID, rejected, approved)
-    assert box.mutating_calls() == []
+    assert stack.mutating_calls() == []
     detail = hitl_detail(stack, approved)
     assert detail["subject"] == f"Delete IAM user approved.user in account {ACCOUNT}?"
     assert detail["options"] == ["Approve", "Reject"] and detail["defaults"] == ["Reject"]
@@ -71,7 +69,7 @@ def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they
 
     # Approved: deleted, and the approver is in the snapshot and in Slack. Only that user was changed.
     assert not user_exists(stack.iam, "approved.user")
-    assert {c["params"].get("UserName") for c in box.mutating_calls()} == {"approved.user"}
+    assert {c["params"].get("UserName") for c in stack.mutating_calls()} == {"approved.user"}
     [snapshot] = (stack.home / "snapshots" / ACCOUNT / "approved.user").glob("*.json")
     assert json.loads(snapshot.read_text())["approved_by"] == APPROVER
     assert any(

@@ -21,7 +21,7 @@ def test_a_missing_connection_acts_nowhere_and_reconciliation_still_reports_the_
 ):
     # The worker's own credential chain (the test's AWS_* variables) reaches the sandbox account: without the
     # check, the provider falls back on it and acts there.
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.moto_url)
     iam = sandbox.iam
     seed_user(iam, "departing", EVERYTHING)
     now = datetime.now(UTC)

@@ -17,9 +17,10 @@ import json
 import pytest
 
 from iam_lifecycle.approval import APPROVAL_TASK_ID
+from sandbox.control import SandboxControl
 from sandbox.seed import EVERYTHING, ONE_OF_EACH, seed_user
 from tests.fixtures.distributed import APPROVER, ON_THE_STACK
-from tests.fixtures.e2e import Sandbox, run_dag
+from tests.fixtures.e2e import run_dag
 from tests.helpers import has_login_profile, holdings, tags_of, user_exists
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +30,7 @@ ROLE = "IamLifecycleRole"
 READS = ("Get", "List", "GenerateCredentialReport")
 
 
-def organization(box: Sandbox, *names: str) -> dict[str, str]:
+def organization(box: SandboxControl, *names: str) -> dict[str, str]:
     """An organization whose management account is the default one, with a member account per name: name -> id."""
     orgs = box.client("organizations")
     orgs.create_organization(FeatureSet="ALL")
@@ -136,20 +137,19 @@ def test_reconciliation_reads_every_account_through_its_role_and_reports_the_unr
 
 
 @ON_THE_STACK
-def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, monkeypatch):
-    box = Sandbox(stack.moto_url, stack.slack, monkeypatch)
-    accounts = organization(box, "dev", "prod", "sandbox", "retired", "broken")
+def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack):
+    accounts = organization(stack, "dev", "prod", "sandbox", "retired", "broken")
     dev, prod, retired, broken = (accounts[name] for name in ("dev", "prod", "retired", "broken"))
     for account in (MANAGEMENT, *accounts.values()):
-        seed_user(box.client("iam", account), "staying", EVERYTHING)
+        seed_user(stack.client("iam", account), "staying", EVERYTHING)
     for account in (dev, prod, retired, broken):
-        seed_user(box.client("iam", account), "departing", ONE_OF_EACH)
+        seed_user(stack.client("iam", account), "departing", ONE_OF_EACH)
     bystanders = {
-        account: holdings(box.client("iam", account), "staying") for account in (MANAGEMENT, *accounts.values())
+        account: holdings(stack.client("iam", account), "staying") for account in (MANAGEMENT, *accounts.values())
     }
-    untouched = {account: holdings(box.client("iam", account), "departing") for account in (retired, broken)}
-    box.set_faults({"deny_assume_role": [broken]})
-    box.clear_calls()
+    untouched = {account: holdings(stack.client("iam", account), "departing") for account in (retired, broken)}
+    stack.set_faults({"deny_assume_role": [broken]})
+    stack.clear_calls()
     try:
         run_id = stack.trigger(
             {
@@ -164,8 +164,8 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, m
         stack.answer(run_id, "Approve", APPROVAL_TASK_ID, dag_id="iam_user_offboarding_organization")
         state = stack.wait_for_run(run_id, dag_id="iam_user_offboarding_organization", timeout=300)
     finally:
-        box.set_faults({})
-    calls = box.calls()  # before this test's own reads below
+        stack.set_faults({})
+    calls = stack.calls()  # before this test's own reads below
 
     tasks = stack.task_states(run_id, dag_id="iam_user_offboarding_organization")
     assert state == "failed", tasks
@@ -174,7 +174,7 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, m
     assert (tasks["notify_slack"], tasks["fail_on_failed_accounts"]) == ("success", "failed")
 
     # Gone where it was (and reachable); still there in the excluded and the unreachable account.
-    assert {account: user_exists(box.client("iam", account), "departing") for account in accounts.values()} == {
+    assert {account: user_exists(stack.client("iam", account), "departing") for account in accounts.values()} == {
         dev: False,
         prod: False,
         accounts["sandbox"]: False,
@@ -182,9 +182,9 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack, m
         broken: True,
     }
     for account, held in untouched.items():
-        assert holdings(box.client("iam", account), "departing") == held, account
+        assert holdings(stack.client("iam", account), "departing") == held, account
     for account, held in bystanders.items():
-        assert holdings(box.client("iam", account), "staying") == held, account
+        assert holdings(stack.client("iam", account), "staying") == held, account
     changed = {
         (c["account"], c["params"].get("UserName"))
         for c in calls
