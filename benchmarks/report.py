@@ -411,6 +411,11 @@ def _stale_section(results: dict) -> list[str]:
     return lines
 
 
+def _mapped(lengths: dict[str, int]) -> str:
+    """'12 over `policies_to_detach`, 7 over `removals`'."""
+    return ", ".join(f"{count} over `{source}`" for source, count in lengths.items())
+
+
 def _latency_section(results: dict) -> list[str]:
     latency = results["offboarding"]["latency"]
     real, noop = latency["real"], latency["noop"]
@@ -421,8 +426,8 @@ def _latency_section(results: dict) -> list[str]:
         "",
         para(
             f'`airflow dags test` of offboarding the "{shape}" user, and of `noop_offboarding`: a DAG generated '
-            "from the real one's graph (same task ids, edges, trigger rules and short-circuits, `detach_user_policy` "
-            f"mapped over {latency['noop_map_length']} items) whose tasks do nothing. Runs alternate: real, no-op, "
+            "from the real one's graph (same task ids, edges, trigger rules and short-circuits, and as many mapped "
+            f"tasks: {_mapped(latency['noop_map_lengths'])}) whose tasks do nothing. Runs alternate: real, no-op, "
             "real, … *Run* is the DagRun's own duration (from its log); *wall* adds starting the `airflow` process "
             "and parsing the DAG folder. A task's time runs from its start to the next task's start."
         ),
