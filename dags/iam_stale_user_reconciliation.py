@@ -55,6 +55,7 @@ from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import DeactivateAccessKeysOperator, DeleteLoginProfileOperator
 from iam_lifecycle.operators.users import TagUserOperator
 from iam_lifecycle.params import approval_timeout_param, organization_params
+from iam_lifecycle.patterns import CONN_ID, schema_pattern
 from iam_lifecycle.summaries import reconciliation_message
 from iam_lifecycle.triggers import trigger_offboardings
 
@@ -182,7 +183,7 @@ def fail_on_account_errors(plan: dict) -> None:
         "aws_conn_ids": Param(
             ["aws_default"],
             type="array",
-            items={"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"},
+            items={"type": "string", "pattern": schema_pattern(CONN_ID)},
             minItems=1,
             title="AWS connections",
             description="One Airflow connection per AWS account to reconcile (or use the organization below).",

@@ -36,7 +36,8 @@ from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.notifications import provisioning_message
 from iam_lifecycle.operators.provisioning import CreateLoginProfileOperator, CreateUserOperator, GrantUserOperator
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, TagUserOperator
-from iam_lifecycle.params import IAM_USER_NAME_PATTERN, aws_conn_id_param
+from iam_lifecycle.params import aws_conn_id_param
+from iam_lifecycle.patterns import IAM_NAME, schema_pattern
 from iam_lifecycle.provisioning import MARKER_TAGS, missing_references_reason
 from iam_lifecycle.provisioning import resolve_spec as resolve
 
@@ -58,7 +59,7 @@ from iam_lifecycle.provisioning import resolve_spec as resolve
         "user_name": Param(
             "",
             type=["null", "string"],
-            pattern=f"({IAM_USER_NAME_PATTERN})|^$",
+            pattern=schema_pattern(IAM_NAME, empty=True),
             title="New user's name",
             description="Name of the user to onboard. Leave empty to restore from a snapshot.",
         ),

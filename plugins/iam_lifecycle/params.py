@@ -6,16 +6,14 @@ make the form refuse to submit.
 
 from __future__ import annotations
 
-import re
-
 from airflow.sdk import Param
 
 from iam_lifecycle.approval import DEFAULT_TIMEOUT_SECONDS
+from iam_lifecycle.patterns import ACCOUNT_ID, CONN_ID, IAM_NAME, PARENT_ID, is_whole, schema_pattern
 from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
-#: IAM's own rule for user names, spelled out in ASCII: JSON Schema's and Python's ``\w`` also match
-#: non-ASCII letters, which IAM refuses.
-IAM_USER_NAME_PATTERN = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+#: IAM's own rule for user names, as a whole-value JSON-schema pattern (see :mod:`iam_lifecycle.patterns`).
+IAM_USER_NAME_PATTERN = schema_pattern(IAM_NAME)
 
 
 def invalid_user_name_reason(user_name: object) -> str | None:
@@ -24,7 +22,7 @@ def invalid_user_name_reason(user_name: object) -> str | None:
         return f"user_name must be a string, not {type(user_name).__name__}"
     if user_name.startswith("arn:"):
         return f"user_name must be a user name, not an ARN: {user_name!r}"
-    if not re.fullmatch(IAM_USER_NAME_PATTERN, user_name):
+    if not is_whole(IAM_NAME, user_name):
         return f"{user_name!r} is not a valid IAM user name (1-64 characters: letters, digits and _+=,.@- only)"
     return None
 
@@ -57,7 +55,7 @@ def organization_params(conn_default: str | None, conn_description: str) -> dict
 def aws_conn_id_param(description: str) -> Param:
     """The ``aws_conn_id`` trigger param: which Airflow connection (so which AWS account) to act in."""
     return Param(
-        "aws_default", type="string", pattern=r"^[A-Za-z0-9_.-]+$", title="AWS connection", description=description
+        "aws_default", type="string", pattern=schema_pattern(CONN_ID), title="AWS connection", description=description
     )
 
 
@@ -69,7 +67,11 @@ def account_id_param() -> Param:
     )
     # Null (or empty) means the connection's own account.
     return Param(
-        None, type=["null", "string"], pattern=r"^(\d{12})?$", title="Member account id", description=description
+        None,
+        type=["null", "string"],
+        pattern=schema_pattern(ACCOUNT_ID, empty=True),
+        title="Member account id",
+        description=description,
     )
 
 
@@ -78,7 +80,7 @@ def member_role_name_param() -> Param:
     return Param(
         DEFAULT_MEMBER_ROLE,
         type=["null", "string"],
-        pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$",
+        pattern=schema_pattern(IAM_NAME),
         title="Member role name",
         description="The IAM role assumed in a member account (policies/member-role.json); empty means "
         f"{DEFAULT_MEMBER_ROLE}.",
@@ -93,7 +95,7 @@ def organization_conn_id_param(default: str | None, description: str) -> Param:
     return Param(
         default,
         type=["null", "string"] if default is None else "string",
-        pattern=r"^[A-Za-z0-9_.-]*$" if default is None else r"^[A-Za-z0-9_.-]+$",
+        pattern=schema_pattern(CONN_ID, empty=default is None),
         title="AWS Organization connection",
         description=description,
     )
@@ -104,7 +106,7 @@ def exclude_account_ids_param() -> Param:
     return Param(
         [],
         type=["null", "array"],
-        items={"type": "string", "pattern": r"^\d{12}$"},
+        items={"type": "string", "pattern": schema_pattern(ACCOUNT_ID)},
         title="Accounts to leave out",
         description="12-digit ids of the organization's accounts to leave out: no call is made in them.",
     )
@@ -115,7 +117,7 @@ def organizational_unit_ids_param() -> Param:
     return Param(
         [],
         type=["null", "array"],
-        items={"type": "string", "pattern": r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$"},
+        items={"type": "string", "pattern": schema_pattern(PARENT_ID)},
         title="Organizational units",
         description="Only the accounts under these organizational units (ou-…) or roots (r-…), at any depth; "
         "empty: every account of the organization.",

@@ -18,15 +18,13 @@ from typing import Any
 
 from iam_lifecycle.aws_hooks import OrganizationsHook
 from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.patterns import ACCOUNT_ID, PARENT_ID, is_whole
 from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
 DEFAULT_AWS_CONN_IDS = ["aws_default"]
 #: How many accounts one run reads at once (one mapped task each). Each account has its own IAM rate limits, but
 #: the workers, and the organization connection's STS AssumeRole calls, are shared.
 MAX_ACCOUNTS_AT_ONCE = 16
-#: The trigger-form patterns of account and organizational unit (or root) ids.
-ACCOUNT_ID_PATTERN = r"^\d{12}$"
-PARENT_ID_PATTERN = r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$"
 
 
 def connection_target(aws_conn_id: str) -> dict[str, Any]:
@@ -77,6 +75,20 @@ def _accounts_under(hook: OrganizationsHook, parent_ids: Iterable[str]) -> list[
     return accounts
 
 
+def invalid_ids_reason(exclude_account_ids: Iterable[str], organizational_unit_ids: Iterable[str]) -> str | None:
+    """
+    Why the exclusions or OUs cannot be used, or None: each must be a whole id, as AWS spells it; an excluded
+    ``"<id>\\n"`` would compare unequal to the account's id and leave out nothing.
+    """
+    for value in exclude_account_ids:
+        if not is_whole(ACCOUNT_ID, value):
+            return f"exclude_account_ids: {value!r} is not a 12-digit AWS account id"
+    for value in organizational_unit_ids:
+        if not is_whole(PARENT_ID, value):
+            return f"organizational_unit_ids: {value!r} is not an organizational unit id (ou-…) nor a root id (r-…)"
+    return None
+
+
 def organization_targets(
     organization_conn_id: str,
     member_role_name: str | None = DEFAULT_MEMBER_ROLE,
@@ -90,11 +102,15 @@ def organization_targets(
 
     Without ``organizational_unit_ids``: one paginated ListAccounts. With them: only the accounts under those OUs
     (or roots), at any depth: ListAccountsForParent and ListOrganizationalUnitsForParent per OU, paginated.
+
+    :raises AirflowFailException: an excluded id or an OU id is not whole (:func:`invalid_ids_reason`), before
+        any call; nothing was changed.
     """
+    units, excluded = list(organizational_unit_ids or []), set(exclude_account_ids or [])
+    if reason := invalid_ids_reason(sorted(excluded), units):
+        raise nothing_changed(reason)
     hook = OrganizationsHook(aws_conn_id=organization_conn_id)
-    units = list(organizational_unit_ids or [])
     listed = _accounts_under(hook, units) if units else hook.list_accounts()
-    excluded = set(exclude_account_ids or [])
     accounts = {a["Id"]: a for a in listed if _is_active(a) and a["Id"] not in excluded}
     return [member_target(organization_conn_id, accounts[i], member_role_name) for i in sorted(accounts)]
 

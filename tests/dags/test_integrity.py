@@ -50,7 +50,7 @@ def test_every_trigger_form_field_has_a_title_and_description(dagbag):
 
 def test_offboarding_params(dagbag):
     params = dagbag.dags["iam_user_offboarding"].params
-    assert params.get_param("user_name").schema["pattern"] == r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+    assert params.get_param("user_name").schema["pattern"] == r"^(?:[A-Za-z0-9_+=,.@-]{1,64})$(?!\n)"
     assert params["reason"] == ""
 
 

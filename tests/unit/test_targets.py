@@ -1,0 +1,85 @@
+"""Which accounts a run acts in, refused with one line when the params cannot say (in-process moto Organizations).
+
+The trigger form refuses these values too (tests/dags/test_whole_values.py); these tests hold the tasks to the same
+rule, for a conf that reaches them another way (a DAG that triggers another, a Param schema changed later).
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from botocore.handlers import BUILTIN_HANDLERS
+
+from iam_lifecycle import targets
+from tests.helpers import set_connection
+
+MANAGEMENT = "123456789012"
+
+
+@pytest.fixture
+def orgs(aws, monkeypatch):
+    """An organization (moto's default account is its management account) and the connection ``aws_org`` into it."""
+    set_connection(monkeypatch, "aws_org", "aws", extra={"region_name": "us-east-1"})
+    client = boto3.client("organizations", region_name="us-east-1")
+    client.create_organization(FeatureSet="ALL")
+    return client
+
+
+@pytest.fixture
+def organizations_calls():
+    calls: list[str] = []
+
+    def record(model, **kwargs):
+        calls.append(model.name)
+
+    handler = ("before-call.organizations", record)
+    BUILTIN_HANDLERS.append(handler)
+    yield calls
+    BUILTIN_HANDLERS.remove(handler)
+
+
+def new_account(orgs, name: str) -> str:
+    return orgs.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]["AccountId"]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        (
+            {"exclude_account_ids": ["{prod}\n"]},
+            "exclude_account_ids: '{prod}\\n' is not a 12-digit AWS account id; nothing was changed.",
+        ),
+        (
+            {"exclude_account_ids": ["١٢٣٤٥٦٧٨٩٠١٢"]},
+            "exclude_account_ids: '١٢٣٤٥٦٧٨٩٠١٢' is not a 12-digit AWS account id; nothing was changed.",
+        ),
+        (
+            {"organizational_unit_ids": ["ou-abcd-abcdefgh\n"]},
+            "organizational_unit_ids: 'ou-abcd-abcdefgh\\n' is not an organizational unit id (ou-…) nor a root "
+            "id (r-…); nothing was changed.",
+        ),
+    ],
+)
+def test_an_almost_right_account_or_unit_id_is_refused_before_any_call(orgs, organizations_calls, params, reason):
+    """``"<id>\\n"`` once excluded nothing: the person was deleted in the account meant to be left out."""
+    prod = new_account(orgs, "prod")
+    params = {key: [value.format(prod=prod) for value in values] for key, values in params.items()}
+    organizations_calls.clear()
+
+    for list_accounts in (
+        lambda: targets.organization_targets("aws_org", **params),
+        lambda: targets.list_targets({"organization_conn_id": "aws_org", "aws_conn_ids": ["aws_default"]} | params),
+    ):
+        with pytest.raises(AirflowFailException) as raised:
+            list_accounts()
+        assert str(raised.value) == reason.format(prod=prod)
+    assert organizations_calls == []
+
+
+def test_an_excluded_account_is_left_out_by_its_exact_id(orgs):
+    prod = new_account(orgs, "prod")
+
+    found = targets.organization_targets("aws_org", exclude_account_ids=[prod])
+
+    assert [target["account_id"] for target in found] == [MANAGEMENT]
