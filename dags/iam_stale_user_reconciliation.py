@@ -52,14 +52,15 @@ from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_by, approved_offbo
 from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.operators.approval import ApprovalGateOperator
-from iam_lifecycle.operators.offboarding import DeactivateAccessKeysOperator, DeleteLoginProfileOperator
-from iam_lifecycle.operators.users import TagUserOperator
 from iam_lifecycle.params import approval_timeout_param, organization_params
 from iam_lifecycle.patterns import CONN_ID, schema_pattern
 from iam_lifecycle.summaries import reconciliation_message
 from iam_lifecycle.triggers import trigger_offboardings
 
 # The tasks, each a call into the package; the DAG below wires them.
+
+#: The tasks whose results say what was done to each user, and what was left alone (modes revoke and disable).
+REVOCATION_TASK_IDS = ["snapshot_user", "deactivate_access_keys", "delete_login_profile", "tag_disabled"]
 
 
 @task
@@ -115,11 +116,37 @@ def users_to_revoke(plan: dict, approval: dict) -> list[dict]:
     return [{**target, "approved_by": approved_by(approval)} for target in plan["revoke"]]
 
 
+def _label_user(target: dict) -> None:
+    get_current_context()["user_label"] = f"{target['user_name']} ({target['account']})"  # labels the mapped task
+
+
 @task(map_index_template="{{ user_label }}")
 def snapshot_user(target: dict, run_id: str) -> dict:
-    """Check the user again (exists, not protected now), write its snapshot and resolve what to revoke."""
-    get_current_context()["user_label"] = f"{target['user_name']} ({target['account']})"
+    """Check the user again (the one the plan checked, not protected now, what the plan relied on still true),
+    write its snapshot and resolve what to revoke; what changed is left alone and reported."""
+    _label_user(target)
     return revocation.prepare_revocation(target, run_id)
+
+
+@task(map_index_template="{{ user_label }}")
+def deactivate_access_keys(prepared: dict, run_id: str) -> dict:
+    """Make the unused access keys Inactive, each checked again first (not used since the plan)."""
+    _label_user(prepared)
+    return revocation.deactivate_unused_keys(prepared, run_id)
+
+
+@task(map_index_template="{{ user_label }}")
+def delete_login_profile(prepared: dict, run_id: str) -> dict:
+    """Delete the unused console password, checked again first (not used, nor set, since the plan)."""
+    _label_user(prepared)
+    return revocation.delete_unused_password(prepared, run_id)
+
+
+@task(map_index_template="{{ user_label }}")
+def tag_disabled(prepared: dict, run_id: str) -> dict:
+    """Tag a disabled user lifecycle:disabled-at (mode disable), checked again first (still stale)."""
+    _label_user(prepared)
+    return revocation.tag_disabled(prepared, run_id)
 
 
 @task
@@ -134,8 +161,14 @@ def compose_message(plan: dict, report_uris: dict, params: dict, run_id: str) ->
     """The Slack text: per account the counts, stale and exempt users, the report file, what was done (or that
     the approval was refused)."""
     # Read, not wired: a rejection skips every task wired right after the approval, and this one must run.
-    approval = get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK_ID)
-    return reconciliation_message(plan, report_uris, run_id, params["max_idle_days"], approval=approval)
+    ti = get_current_context()["ti"]
+    approval = ti.xcom_pull(task_ids=APPROVAL_TASK_ID)
+    results = (
+        ti.xcom_pull(task_ids=REVOCATION_TASK_IDS, map_indexes=range(len(plan["revoke"]))) if plan["revoke"] else []
+    )
+    done, left_alone = revocation.what_was_done(plan, list(results or []))
+    text = reconciliation_message(done, report_uris, run_id, params["max_idle_days"], approval=approval)
+    return "\n".join([text, *left_alone])
 
 
 @task
@@ -209,17 +242,12 @@ def iam_stale_user_reconciliation():
     )
 
     # revoke and disable: every snapshot is written before the first change (the tasks below wait for all of them).
+    # Each change checks the user again at the moment it acts; what changed is left alone, the others go on.
     prepared = snapshot_user.expand(target=users_to_revoke(plan, approval.output))
     report_uris >> prepared
-    deactivated = DeactivateAccessKeysOperator.partial(
-        task_id="deactivate_access_keys", map_index_template="{{ task.user_name }}"
-    ).expand_kwargs(prepared.map(revocation.access_keys_kwargs))
-    login_deleted = DeleteLoginProfileOperator.partial(
-        task_id="delete_login_profile", map_index_template="{{ task.user_name }}"
-    ).expand_kwargs(prepared.map(revocation.login_profile_kwargs))
-    tagged = TagUserOperator.partial(task_id="tag_disabled", map_index_template="{{ task.user_name }}").expand_kwargs(
-        prepared.map(revocation.tag_kwargs)
-    )
+    deactivated = deactivate_access_keys.expand(prepared=prepared)
+    login_deleted = delete_login_profile.expand(prepared=prepared)
+    tagged = tag_disabled.expand(prepared=prepared)
     [deactivated, login_deleted] >> tagged
 
     # delete: the offboarding DAG, one run per user, so each has its own snapshot, checks and Slack message.

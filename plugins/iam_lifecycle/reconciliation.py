@@ -18,7 +18,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowException
 from botocore.exceptions import ClientError
 
-from iam_lifecycle import protection, snapshots
+from iam_lifecycle import last_use, protection, snapshots
 from iam_lifecycle.aws_hooks import StsHook
 from iam_lifecycle.connections import AccountMismatchError
 from iam_lifecycle.credential_report import fetch_credential_report
@@ -122,10 +122,12 @@ def account_findings(
     :param caller_arn: the identity the connection acts as.
     :param patterns: the protected-users Variable's patterns.
     :return: ``{"aws_conn_id", "account", "caller_arn", "users_scanned", "stale", "exempt"}``; each stale entry is
-        a ``stale_users`` item plus ``disabled_at`` (the ``lifecycle:disabled-at`` tag or None), each exempt
-        entry also has ``reason``.
+        a ``stale_users`` item plus ``disabled_at`` (the ``lifecycle:disabled-at`` tag or None) and ``relied_on``
+        (:func:`iam_lifecycle.last_use.relied_on` plus the listing's ``user_id``: what disable and delete check
+        again before they act), each exempt entry also has ``reason``.
     """
     by_name = {user["UserName"]: user for user in users}
+    rows = {row["user"]: row for row in report_rows}
     actionable, exempt = [], []
     for entry in stale:
         user = by_name.get(entry["user_name"])
@@ -137,6 +139,8 @@ def account_findings(
         else:
             reason = protection.protection_reason(user, caller_arn, patterns)
         entry = {**entry, "disabled_at": (user or {}).get("Tags", {}).get(DISABLED_AT_TAG)}
+        if entry["user_name"] in rows:  # what disable and delete check again before they act
+            entry["relied_on"] = last_use.relied_on(rows[entry["user_name"]]) | {"user_id": (user or {}).get("UserId")}
         if reason:
             exempt.append({**entry, "reason": reason})
         else:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from airflow.sdk.exceptions import AirflowFailException
-
+from iam_lifecycle import revocation
 from iam_lifecycle.credential_report import fetch_credential_report
 from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.reconciliation import find_in_account, plan_reconciliation
 from iam_lifecycle.revocation import access_key_ids, prepare_revocation, unused_by_user
 from iam_lifecycle.staleness import parse_credential_report, unused_credentials
-from tests.helpers import NOW
+from iam_lifecycle.summaries import reconciliation_message
+from tests.helpers import NOW, has_login_profile, set_dates_in_process, tags_of
 
 CALLER = "arn:aws:iam::123456789012:user/automation"
 
@@ -64,20 +64,120 @@ def test_prepare_revocation_resolves_ids_from_the_real_report_and_snapshots_firs
     report = parse_credential_report(fetch_credential_report(IamHook(aws_conn_id="aws_default"), poll_seconds=0))
     [entry] = unused_by_user(unused_credentials(report, NOW, 90), [listed("dev")], CALLER, [])["revocable"]
     keys = iam.list_access_keys(UserName="dev")["AccessKeyMetadata"]
-    target = entry | {"aws_conn_id": "aws_default", "caller_arn": CALLER, "reason": "unused"}
+    target = entry | {"aws_conn_id": "aws_default", "caller_arn": CALLER, "reason": "unused", "account": "123456789012"}
 
     prepared = prepare_revocation(target, "run-1")
 
-    assert prepared["access_key_ids"] == [keys[1]["AccessKeyId"]]
-    assert prepared["delete_password"] is True
+    assert [key["id"] for key in prepared["access_keys"]] == [keys[1]["AccessKeyId"]]
+    assert prepared["password"] is not None and prepared["left_alone"] == []
     assert prepared["snapshot_uri"].startswith(f"file://{tmp_path}/123456789012/dev/")
     assert iam.get_login_profile(UserName="dev")  # nothing revoked yet: that is the operators' job
 
 
-def test_a_user_protected_since_the_report_is_refused(iam, make_user, monkeypatch):
-    make_user("dev", 400, password=200, tags={"lifecycle:protected": "true"})
-    target = {"user_name": "dev", "aws_conn_id": "aws_default", "caller_arn": CALLER, "reason": "unused",
-              "credentials": [credential("dev", "password", 200)]}  # fmt: skip
+# ---- what the plan relied on, checked again when the run acts (after the approval's wait) -------------------
 
-    with pytest.raises(AirflowFailException, match="is protected.*nothing was changed"):
-        prepare_revocation(target, "run-1")
+
+def planned(mode: str) -> tuple[dict, list[dict]]:
+    """The real plan of the in-process account (its credential report), and the targets the revocation gets."""
+    plan = plan_reconciliation([find_in_account("aws_default", NOW, 90, [], poll_seconds=0)], mode, 10, "run-1")
+    return plan, [{**target, "approved_by": "approver"} for target in plan["revoke"]]
+
+
+def carry_out(plan: dict, targets: list[dict]) -> str:
+    """What the DAG's tasks do after the approval, in order, and the Slack text they lead to."""
+    prepared = [prepare_revocation(target, "run-1") for target in targets]
+    results = list(prepared)
+    for change in (revocation.deactivate_unused_keys, revocation.delete_unused_password, revocation.tag_disabled):
+        results += [change(each, "run-1") for each in prepared]
+    done, left_alone = revocation.what_was_done(plan, results)
+    return "\n".join([reconciliation_message(done, {"123456789012": "s3://r"}, "run-1", 90), *left_alone])
+
+
+def statuses(iam, name: str) -> list[str]:
+    return [key["Status"] for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+
+
+def test_revoke_leaves_alone_a_key_used_while_the_approval_waited_and_revokes_the_rest(
+    iam, make_user, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    make_user("dev", 400, password=200, keys=[150, 150])
+    plan, targets = planned("revoke")
+    set_dates_in_process("dev", access_key_last_used=[NOW, None])  # key 1 signs a call after the plan
+    used_key = iam.list_access_keys(UserName="dev")["AccessKeyMetadata"][0]["AccessKeyId"]
+
+    text = carry_out(plan, targets)
+
+    assert statuses(iam, "dev") == ["Active", "Inactive"] and not has_login_profile(iam, "dev")
+    assert "Revoked in account 123456789012: 1 access key deactivated, 1 console password deleted" in text
+    assert f"Left alone: dev (123456789012), access key 1: access key {used_key} used again since the plan" in text
+
+
+def test_revoke_leaves_alone_a_password_used_between_the_snapshot_and_its_deletion(
+    iam, make_user, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    make_user("dev", 400, password=200)
+    plan, [target] = planned("revoke")
+    prepared = prepare_revocation(target, "run-1")
+    set_dates_in_process("dev", password_last_used=NOW)
+
+    outcome = revocation.delete_unused_password(prepared, "run-1")
+
+    assert has_login_profile(iam, "dev")
+    assert outcome["done"] == [] and "console password used again since the plan" in outcome["left_alone"][0]["reason"]
+
+
+def test_disable_leaves_alone_a_user_used_since_the_plan_and_disables_the_others(iam, make_user, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    make_user("came-back", 400, password=200, keys=[200])
+    make_user("gone-for-good", 400, password=300, keys=[300])
+    plan, targets = planned("disable")
+    set_dates_in_process("came-back", password_last_used=NOW)  # signs in to the console during the wait
+
+    text = carry_out(plan, targets)
+
+    assert statuses(iam, "came-back") == ["Active"] and has_login_profile(iam, "came-back")
+    assert "lifecycle:disabled-at" not in tags_of(iam, "came-back")
+    assert not (tmp_path / "123456789012" / "came-back").exists()  # no snapshot: nothing to do
+    assert statuses(iam, "gone-for-good") == ["Inactive"] and not has_login_profile(iam, "gone-for-good")
+    assert "lifecycle:disabled-at" in tags_of(iam, "gone-for-good")
+    assert "tagged lifecycle:disabled-at): gone-for-good (123456789012)" in text
+    assert (
+        "Left alone: came-back (123456789012): IAM user came-back is not stale any more: console password used "
+        "again since the plan" in text
+    )
+
+
+def test_a_user_protected_while_the_approval_waited_is_left_alone_and_the_others_go_on(
+    iam, make_user, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    make_user("break-glass", 400, password=200, keys=[200])
+    make_user("dev", 400, password=300, keys=[300])
+    plan, targets = planned("revoke")
+    iam.tag_user(UserName="break-glass", Tags=[{"Key": "lifecycle:protected", "Value": "true"}])
+
+    text = carry_out(plan, targets)
+
+    assert statuses(iam, "break-glass") == ["Active"] and has_login_profile(iam, "break-glass")
+    assert statuses(iam, "dev") == ["Inactive"] and not has_login_profile(iam, "dev")
+    assert "Users whose unused credentials were revoked: dev" in text
+    assert (
+        "Left alone: break-glass (123456789012): IAM user break-glass is protected: it is tagged "
+        "lifecycle:protected=true" in text
+    )
+
+
+def test_a_user_recreated_while_the_approval_waited_is_left_alone(iam, make_user, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    make_user("dev", 400, password=200)
+    plan, [target] = planned("disable")
+    iam.delete_login_profile(UserName="dev")
+    iam.delete_user(UserName="dev")
+    make_user("dev", 400, password=200)  # another person, same name and dates
+
+    prepared = prepare_revocation(target, "run-1")
+
+    assert has_login_profile(iam, "dev") and prepared["snapshot_uri"] is None
+    assert "is not the user the plan checked" in prepared["left_alone"][0]["reason"]
