@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iam_lifecycle import revocation
+from iam_lifecycle import last_use, revocation
 from iam_lifecycle.credential_report import fetch_credential_report
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.reconciliation import find_in_account, plan_reconciliation
@@ -181,3 +181,19 @@ def test_a_user_recreated_while_the_approval_waited_is_left_alone(iam, make_user
 
     assert has_login_profile(iam, "dev") and prepared["snapshot_uri"] is None
     assert "is not the user the plan checked" in prepared["left_alone"][0]["reason"]
+
+
+def test_the_offboarding_check_of_delete_mode_refuses_a_user_used_since_the_plan(iam, make_user):
+    make_user("dev", 400, password=200, keys=[200])
+    plan, _ = planned("disable")
+    [relied] = [entry["relied_on"] for entry in plan["accounts"][0]["stale"]]
+    hook = IamHook(aws_conn_id="aws_default")
+
+    assert last_use.offboarding_relied_on_reason(hook, "dev", relied) is None
+    assert last_use.offboarding_relied_on_reason(hook, "dev", None) is None  # no plan: nothing relied on
+    set_dates_in_process("dev", access_key_last_used=[NOW])
+
+    reason = last_use.offboarding_relied_on_reason(hook, "dev", relied)
+    assert (
+        reason.startswith("IAM user dev is not stale any more: access key ") and "used again since the plan" in reason
+    )
