@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo airflow screenshots bench test lint clean
+.PHONY: demo airflow screenshots bench test test-tools lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,12 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
-## test: lint, then every test
-test: $(STAMP) lint
+## test: lint, then every test (first installing PostgreSQL, Redis and docker-compose where they are missing)
+test: $(STAMP) lint test-tools
 	$(BIN)/python -m pytest
+
+test-tools:
+	bash scripts/install-test-tools.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
