@@ -116,6 +116,20 @@ class Stack(Standalone):
     #: The other Airflow components by name (api-server, scheduler, dag-processor, triggerer).
     components: dict[str, subprocess.Popen] = field(default_factory=dict)
 
+    def keep_logs(self, destination: Path) -> Path:
+        """
+        Copy every log of the stack (scheduler, dag-processor, api-server, triggerer, workers, moto, Redis,
+        PostgreSQL, and the task logs) to ``destination``, which outlives the stack's scratch folder; return it.
+        """
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.log, destination / "components", dirs_exist_ok=True)
+        if (self.home / "logs").exists():
+            shutil.copytree(self.home / "logs", destination / "tasks", dirs_exist_ok=True)
+        postgres = self.home.parent / "postgres.log"
+        if postgres.exists():
+            shutil.copy(postgres, destination / "components" / "postgres.log")
+        return destination
+
 
 def compose_settings(postgres: str, redis: str) -> dict[str, str]:
     """
