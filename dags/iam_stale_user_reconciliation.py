@@ -52,7 +52,7 @@ from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_by, approved_offbo
 from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.operators.approval import ApprovalGateOperator
-from iam_lifecycle.params import approval_timeout_param, organization_params
+from iam_lifecycle.params import approval_timeout_param, organization_params, refuse_unknown_conf_keys
 from iam_lifecycle.patterns import CONN_ID, schema_pattern
 from iam_lifecycle.summaries import reconciliation_message
 from iam_lifecycle.triggers import trigger_offboardings
@@ -66,6 +66,7 @@ REVOCATION_TASK_IDS = ["snapshot_user", "deactivate_access_keys", "delete_login_
 @task
 def list_accounts(params: dict) -> list[dict]:
     """The accounts to scan: one per AWS connection, or the organization's (see `iam_lifecycle.targets`)."""
+    refuse_unknown_conf_keys(get_current_context())
     return targets.list_targets(params)
 
 

@@ -44,6 +44,7 @@ from iam_lifecycle.params import (
     dry_run_param,
     organization_params,
     reason_param,
+    refuse_unknown_conf_keys,
     user_name_param,
 )
 from iam_lifecycle.summaries import organization_offboarding_message
@@ -78,6 +79,7 @@ def iam_user_offboarding_organization():
     @task
     def list_accounts(params: dict) -> list[dict]:
         """The organization's ACTIVE accounts, minus those left out, each reached through the member role."""
+        refuse_unknown_conf_keys(get_current_context())
         return targets.organization_targets(
             params["organization_conn_id"],
             params.get("member_role_name"),

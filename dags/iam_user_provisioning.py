@@ -28,7 +28,7 @@ first sign-in is created and kept only in AWS Secrets Manager; Slack and the log
 from __future__ import annotations
 
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
@@ -36,7 +36,7 @@ from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.notifications import provisioning_message
 from iam_lifecycle.operators.provisioning import CreateLoginProfileOperator, CreateUserOperator, GrantUserOperator
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, TagUserOperator
-from iam_lifecycle.params import aws_conn_id_param
+from iam_lifecycle.params import aws_conn_id_param, refuse_unknown_conf_keys
 from iam_lifecycle.patterns import IAM_NAME, schema_pattern
 from iam_lifecycle.provisioning import MARKER_TAGS, missing_references_reason
 from iam_lifecycle.provisioning import resolve_spec as resolve
@@ -92,6 +92,7 @@ def iam_user_provisioning():
     @task(multiple_outputs=True)
     def resolve_spec(params: dict, run_id: str) -> dict:
         """The user to create, from the snapshot or the spec params, and this run's marker tags."""
+        refuse_unknown_conf_keys(get_current_context())
         try:
             return resolve(params, run_id=run_id)
         except (ValueError, OSError) as error:

@@ -6,9 +6,13 @@ make the form refuse to submit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from airflow.sdk import Param
 
 from iam_lifecycle.approval import DEFAULT_TIMEOUT_SECONDS
+from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.patterns import ACCOUNT_ID, CONN_ID, IAM_NAME, PARENT_ID, is_whole, schema_pattern
 from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
@@ -25,6 +29,33 @@ def invalid_user_name_reason(user_name: object) -> str | None:
     if not is_whole(IAM_NAME, user_name):
         return f"{user_name!r} is not a valid IAM user name (1-64 characters: letters, digits and _+=,.@- only)"
     return None
+
+
+def unknown_conf_keys_reason(conf: Mapping[str, Any] | None, params: Iterable[str]) -> str | None:
+    """
+    Why a run's conf cannot be acted on because it has keys that are not params of the DAG, naming each, or None.
+
+    Airflow ignores such keys: ``"dryRun": true`` (or ``"dry_run "``) would be read as no dry run at all.
+    """
+    names = set(params)
+    unknown = sorted(set(conf or {}) - names)
+    if not unknown:
+        return None
+    keys = ", ".join(repr(key) for key in unknown)
+    said = f"conf key {keys} is not a param" if len(unknown) == 1 else f"conf keys {keys} are not params"
+    return f"{said} of this DAG (its params: {', '.join(sorted(names))})"
+
+
+def refuse_unknown_conf_keys(context: Mapping[str, Any]) -> None:
+    """
+    Fail the task, changing nothing, when the run's conf has a key that is not a param of its DAG (see
+    :func:`unknown_conf_keys_reason`). Each DAG's first tasks call it, before any AWS call.
+    """
+    dag_run, dag = context.get("dag_run"), context.get("dag")
+    if dag_run is None or dag is None:  # an operator executed on its own, outside any run
+        return
+    if reason := unknown_conf_keys_reason(getattr(dag_run, "conf", None), dag.params):
+        raise nothing_changed(reason)
 
 
 def user_name_param(description: str) -> Param:

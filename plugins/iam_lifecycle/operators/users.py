@@ -13,7 +13,7 @@ from iam_lifecycle.aws_hooks import StsHook
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook, user_as_data
 from iam_lifecycle.links import IamUserConsoleLink
-from iam_lifecycle.params import invalid_user_name_reason
+from iam_lifecycle.params import invalid_user_name_reason, refuse_unknown_conf_keys
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -75,6 +75,7 @@ class GetCallerIdentityOperator(MemberAccountOperator[StsHook]):
     template_fields: Sequence[str] = account_template_fields()
 
     def execute(self, context: Context) -> str:
+        refuse_unknown_conf_keys(context)  # the offboarding's first task: a stray conf key stops it before any call
         if self.account_id:
             self.log.info("Asking STS who role %s of account %s acts as", self.member_role_name, self.account_id)
         else:
