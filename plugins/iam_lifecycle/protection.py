@@ -2,7 +2,9 @@
 
 A user is protected when its name matches a name or fnmatch glob in the Airflow Variable
 ``iam_lifecycle_protected_users`` (a JSON list), when it carries the tag ``lifecycle:protected`` = ``true``, or
-when it is the identity the DAG's own AWS connection acts as. Names, globs, the tag's key and its value are all
+when it is the identity the DAG's own AWS connection acts as, or the identity behind any connection the run acts
+through (an organization connection whose credentials assume the member role: :func:`protect_connection_identity`,
+recorded where the member session is made). Names, globs, the tag's key and its value are all
 matched case-insensitively, as IAM treats user names.
 """
 
@@ -41,6 +43,16 @@ def protected_patterns() -> list[str]:
         raise nothing_changed(str(error)) from None
 
 
+#: The identities behind the connections this process acts through (ARN -> connection id): a run acting in a member
+#: account is the member role, so the organization connection's own IAM user would not be "the run's identity".
+_CONNECTION_IDENTITIES: dict[str, str] = {}
+
+
+def protect_connection_identity(arn: str, aws_conn_id: str | None) -> None:
+    """Record that ``arn`` (STS GetCallerIdentity of the connection's own credentials) is never to be changed."""
+    _CONNECTION_IDENTITIES[arn] = aws_conn_id or "the worker's credentials"
+
+
 def _iam_user_of(arn: str) -> tuple[str, str] | None:
     """(account, user name) when ``arn`` names an IAM user (as IAM or as STS writes it), else None."""
     parts = arn.split(":", 5)
@@ -65,7 +77,14 @@ def protection_reason(user: dict[str, Any], caller_arn: str, patterns: list[str]
     for key, value in user.get("Tags", {}).items():
         if key.lower() == PROTECTED_TAG and str(value).strip().lower() == "true":
             return f"IAM user {name} is protected: it is tagged {PROTECTED_TAG}=true"
-    caller_user = _iam_user_of(caller_arn)
-    if caller_arn == user["Arn"] or (caller_user is not None and caller_user == _iam_user_of(user["Arn"])):
+    if _same_identity(caller_arn, user["Arn"]):
         return f"IAM user {name} is protected: it is the identity this DAG runs as ({caller_arn})"
+    for arn, aws_conn_id in _CONNECTION_IDENTITIES.items():
+        if _same_identity(arn, user["Arn"]):
+            return f"IAM user {name} is protected: it is the identity behind AWS connection {aws_conn_id} ({arn})"
     return None
+
+
+def _same_identity(caller_arn: str, user_arn: str) -> bool:
+    caller_user = _iam_user_of(caller_arn)
+    return caller_arn == user_arn or (caller_user is not None and caller_user == _iam_user_of(user_arn))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.config import Config
 
+from iam_lifecycle import protection
 from iam_lifecycle.connections import aws_connection, check_account, check_member_account
 from iam_lifecycle.errors import nothing_changed
 
@@ -138,7 +139,22 @@ class MemberAccountMixin:
             member.assume_role_kwargs["RoleSessionName"] = role_session_name_for(self.role_session_name)
         if external_id := wrapper.extra_config.get(EXTERNAL_ID_EXTRA):
             member.assume_role_kwargs["ExternalId"] = str(external_id)
+        self._protect_source_identity()
         return member
+
+    def _protect_source_identity(self) -> None:
+        """
+        Protect the identity behind the connection whose credentials assume the member role (its own STS
+        GetCallerIdentity, once per connection and process): the run acts as the member role, so otherwise the
+        organization connection's own IAM user could be offboarded in its account.
+        """
+        if self.aws_conn_id in _SOURCE_IDENTITIES:
+            return
+        from iam_lifecycle.aws_hooks import StsHook  # aws_hooks builds on this module
+
+        identity = StsHook(aws_conn_id=self.aws_conn_id).conn.get_caller_identity()
+        protection.protect_connection_identity(identity["Arn"], self.aws_conn_id)
+        _SOURCE_IDENTITIES[self.aws_conn_id] = identity
 
     def check_reached_account(self, account: str) -> None:
         """
@@ -154,6 +170,8 @@ class MemberAccountMixin:
 
 
 HookT = TypeVar("HookT", bound=MemberAccountMixin)
+#: The STS identity of each connection that assumed a member role in this process (see ``_protect_source_identity``).
+_SOURCE_IDENTITIES: dict[str | None, dict[str, Any]] = {}
 
 
 class CheapCallerMixin:

@@ -11,7 +11,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.iam.models import iam_backends
 
-from iam_lifecycle import alerts
+from iam_lifecycle import alerts, protection, sessions
 from iam_lifecycle.aws_hooks import SecretsManagerHook, StsHook
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
@@ -209,3 +209,22 @@ def test_the_failure_alert_reads_what_the_user_still_holds_in_the_runs_member_ac
 
     [text] = posted
     assert "alice still holds: console password: none; active access keys: 1; 1 access key." in text
+
+
+def test_the_organization_connections_own_user_is_protected_when_a_run_acts_in_its_account(org, monkeypatch):
+    """The run acts as the member role, so "never our own identity" alone would not match the connection's user."""
+    monkeypatch.setattr(protection, "_CONNECTION_IDENTITIES", {})  # as in a fresh task process
+    monkeypatch.setattr(sessions, "_SOURCE_IDENTITIES", {})
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_user(UserName="moto")  # the identity the organization connection's credentials act as (STS: user/moto)
+    kwargs = {"aws_conn_id": "aws_org", "account_id": MANAGEMENT, "role_session_name": RUN_ID}
+    caller_arn = GetCallerIdentityOperator(task_id="t", **kwargs).execute(context={})
+
+    with pytest.raises(AirflowFailException) as raised:
+        GetUserOperator(task_id="u", user_name="moto", caller_arn=caller_arn, **kwargs).execute(context={})
+
+    assert str(raised.value) == (
+        f"IAM user moto is protected: it is the identity behind AWS connection aws_org "
+        f"(arn:aws:sts::{MANAGEMENT}:user/moto); nothing was changed."
+    )
+    assert users_in(MANAGEMENT) == ["moto"]
