@@ -132,7 +132,8 @@ def _user_reason(hook: IamHook, target: dict[str, Any], found: dict[str, Any] | 
         user_as_data(found), target["caller_arn"], protection.protected_patterns()
     ):
         return reason
-    if target["credentials"] is None and (reason := last_use.stale_user_change(hook, found, target["relied_on"])):
+    relied = target.get("relied_on") or {}
+    if target["credentials"] is None and (reason := last_use.stale_user_change(hook, found, relied)):
         return f"IAM user {name} is not stale any more: {reason}"
     return None
 
@@ -162,10 +163,10 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
     holdings = list_holdings(hook, name)
     keys, password, left_alone = [], None, []
     if credentials is None:  # disable: every active key and the password, as the plan saw the user
-        relied = target["relied_on"]
-        keys = [{"id": key_id, "last_used": relied["last_used"]} for key_id in active_access_keys(holdings)]
+        relied = target.get("relied_on") or {}
+        keys = [{"id": key_id, "last_used": relied.get("last_used")} for key_id in active_access_keys(holdings)]
         if holdings["login_profile"]:
-            password = {"last_used": relied["last_used"], "set": relied["password_set"]}
+            password = {"last_used": relied.get("last_used"), "set": relied.get("password_set")}
     else:
         for item, key_id in _slots(credentials, holdings["access_key_details"]):
             if key_id is None:
@@ -180,7 +181,7 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
                 left_alone.append(_left(PASSWORD, reason))
             else:
                 password = {"last_used": seen["last_used"], "set": seen["created"]}
-    if not keys and not password:
+    if not keys and not password and not target["tags"]:  # disable still tags a stale user holding no credential
         return nothing | {"left_alone": left_alone}
     uri = snapshots.write_user_snapshot(
         hook,

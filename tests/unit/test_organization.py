@@ -219,7 +219,9 @@ def test_a_member_account_is_scanned_through_its_role_and_its_users_are_acted_on
             "member_role_name": "IamLifecycleRole",
         }
     ]
-    assert revocation.user_kwargs(plan["selected"][0]) == {
+    assert {
+        key: plan["selected"][0][key] for key in ("user_name", "aws_conn_id", "account_id", "member_role_name")
+    } == {
         "user_name": "idle",
         "aws_conn_id": "aws_org",
         "account_id": "111111111111",
@@ -247,7 +249,8 @@ def test_a_disabled_user_is_snapshotted_through_its_accounts_role(orgs, tmp_path
     monkeypatch.delenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", raising=False)
     account_hook(IamHook, member("111111111111", "dev"), RUN_ID).conn.create_user(UserName="idle")
     caller = "arn:aws:sts::111111111111:assumed-role/IamLifecycleRole/manual__1"
-    entry = {"user_name": "idle", "caller_arn": caller, "reason": "stale", "credentials": None, "tags": {}}
+    entry = {"user_name": "idle", "caller_arn": caller, "reason": "stale", "credentials": None,
+             "tags": {"lifecycle:disabled-at": "2026-06-01"}, "account": "111111111111"}  # fmt: skip
 
     prepared = revocation.prepare_revocation(entry | member("111111111111", "dev"), RUN_ID)
 
