@@ -193,6 +193,7 @@ def fail_on_account_errors(plan: dict) -> None:
             90,
             type="integer",
             minimum=1,
+            maximum=3650,  # ten years: more is a typo, and overflows the date arithmetic
             title="Days unused",
             description="A user none of whose credentials was used for this many days or more is stale "
             "(90: Security Hub IAM.8; 45: CIS 1.12).",
@@ -211,6 +212,7 @@ def fail_on_account_errors(plan: dict) -> None:
             10,
             type="integer",
             minimum=0,
+            maximum=1000,  # one mapped task per user: below Airflow's max_map_length (1024)
             title="Most users acted on",
             description="The most users one run may disable or delete, over all accounts, stalest first.",
         ),
@@ -219,6 +221,7 @@ def fail_on_account_errors(plan: dict) -> None:
             type="array",
             items={"type": "string", "pattern": schema_pattern(CONN_ID)},
             minItems=1,
+            maxItems=100,
             title="AWS connections",
             description="One Airflow connection per AWS account to reconcile (or use the organization below).",
         ),

@@ -66,18 +66,38 @@ from iam_lifecycle.provisioning import resolve_spec as resolve
         "path": Param(
             "/", type=["null", "string"], title="Path", description="The new user's IAM path, e.g. /staff/ (empty: /)."
         ),
-        "tags": Param({}, type=["null", "object"], title="Tags", description="Tag key → value for the new user."),
+        "tags": Param(
+            {},
+            type=["null", "object"],
+            maxProperties=48,  # IAM's 50 tags per user, less the run's 2 marker tags
+            title="Tags",
+            description="Tag key → value for the new user (48 at most).",
+        ),
         "permissions_boundary": Param(
             "", type=["null", "string"], title="Permissions boundary", description="ARN of a managed policy, or empty."
         ),
         "groups": Param(
-            [], type=["null", "array"], items={"type": "string"}, title="Groups", description="Group names."
+            [],
+            type=["null", "array"],
+            items={"type": "string"},
+            maxItems=10,  # IAM: a user is in 10 groups at most
+            title="Groups",
+            description="Group names (10 at most).",
         ),
         "managed_policy_arns": Param(
-            [], type=["null", "array"], items={"type": "string"}, title="Managed policies", description="Policy ARNs."
+            [],
+            type=["null", "array"],
+            items={"type": "string"},
+            maxItems=20,  # IAM: 10 managed policies per user by default, 20 with a raised quota
+            title="Managed policies",
+            description="Policy ARNs (20 at most).",
         ),
         "inline_policies": Param(
-            {}, type=["null", "object"], title="Inline policies", description="Inline policy name → policy document."
+            {},
+            type=["null", "object"],
+            maxProperties=20,  # IAM allows 2,048 characters for all of a user's inline policies together
+            title="Inline policies",
+            description="Inline policy name → policy document (2,048 characters in all, whitespace not counted).",
         ),
         "console_access": Param(
             False,

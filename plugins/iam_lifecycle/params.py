@@ -18,6 +18,13 @@ from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
 
 #: IAM's own rule for user names, as a whole-value JSON-schema pattern (see :mod:`iam_lifecycle.patterns`).
 IAM_USER_NAME_PATTERN = schema_pattern(IAM_NAME)
+#: The longest an approval may wait: past a week the plan a person would approve is stale (and a huge number
+#: once overflowed the approval's timedelta, after the run had begun).
+MAX_APPROVAL_TIMEOUT_SECONDS = 7 * 86400
+#: The most accounts one trigger may leave out, and the most units (or roots) it may name: bounds, so a pasted
+#: list cannot make a run of thousands of Organizations calls.
+MAX_EXCLUDED_ACCOUNTS = 1000
+MAX_ORGANIZATIONAL_UNITS = 100
 
 
 def invalid_user_name_reason(user_name: object) -> str | None:
@@ -138,6 +145,7 @@ def exclude_account_ids_param() -> Param:
         [],
         type=["null", "array"],
         items={"type": "string", "pattern": schema_pattern(ACCOUNT_ID)},
+        maxItems=MAX_EXCLUDED_ACCOUNTS,
         title="Accounts to leave out",
         description="12-digit ids of the organization's accounts to leave out: no call is made in them.",
     )
@@ -149,6 +157,7 @@ def organizational_unit_ids_param() -> Param:
         [],
         type=["null", "array"],
         items={"type": "string", "pattern": schema_pattern(PARENT_ID)},
+        maxItems=MAX_ORGANIZATIONAL_UNITS,
         title="Organizational units",
         description="Only the accounts under these organizational units (ou-…) or roots (r-…), at any depth; "
         "empty: every account of the organization.",
@@ -161,7 +170,8 @@ def approval_timeout_param() -> Param:
         DEFAULT_TIMEOUT_SECONDS,
         type="integer",
         minimum=1,
+        maximum=MAX_APPROVAL_TIMEOUT_SECONDS,
         title="Approval timeout (seconds)",
-        description="How long the approval waits for a person's answer (86400: 24 hours). With no answer by then, "
-        "nothing is changed and Slack says so.",
+        description="How long the approval waits for a person's answer (86400: 24 hours; 604800, a week, at most). "
+        "With no answer by then, nothing is changed and Slack says so.",
     )

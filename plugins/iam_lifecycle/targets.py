@@ -70,8 +70,13 @@ def _accounts_under(hook: OrganizationsHook, parent_ids: Iterable[str]) -> list[
         if parent in seen:
             continue
         seen.add(parent)
-        accounts.extend(hook.list_accounts_for_parent(parent))
-        pending.extend(hook.list_organizational_units_for_parent(parent))
+        try:
+            accounts.extend(hook.list_accounts_for_parent(parent))
+            pending.extend(hook.list_organizational_units_for_parent(parent))
+        except hook.conn.exceptions.ParentNotFoundException:
+            raise nothing_changed(
+                f"organizational unit or root {parent} does not exist in the organization of {hook.aws_conn_id}"
+            ) from None
     return accounts
 
 
@@ -104,7 +109,7 @@ def organization_targets(
     (or roots), at any depth: ListAccountsForParent and ListOrganizationalUnitsForParent per OU, paginated.
 
     :raises AirflowFailException: an excluded id or an OU id is not whole (:func:`invalid_ids_reason`), before
-        any call; nothing was changed.
+        any call; an OU or root does not exist; or no account is left to act in. Nothing was changed.
     """
     units, excluded = list(organizational_unit_ids or []), set(exclude_account_ids or [])
     if reason := invalid_ids_reason(sorted(excluded), units):
@@ -112,6 +117,12 @@ def organization_targets(
     hook = OrganizationsHook(aws_conn_id=organization_conn_id)
     listed = _accounts_under(hook, units) if units else hook.list_accounts()
     accounts = {a["Id"]: a for a in listed if _is_active(a) and a["Id"] not in excluded}
+    if not accounts:
+        # An empty list would skip every mapped task, and the tasks after them would meet no XCom.
+        where = f"is under the organizational units {', '.join(units)}" if units else "is left"
+        if excluded:
+            where += " once exclude_account_ids are left out"
+        raise nothing_changed(f"no ACTIVE account of the organization of {organization_conn_id} {where}")
     return [member_target(organization_conn_id, accounts[i], member_role_name) for i in sorted(accounts)]
 
 

@@ -83,3 +83,41 @@ def test_an_excluded_account_is_left_out_by_its_exact_id(orgs):
     found = targets.organization_targets("aws_org", exclude_account_ids=[prod])
 
     assert [target["account_id"] for target in found] == [MANAGEMENT]
+
+
+def new_unit(orgs, name: str) -> str:
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    return orgs.create_organizational_unit(ParentId=root, Name=name)["OrganizationalUnit"]["Id"]
+
+
+def test_an_organizational_unit_that_does_not_exist_is_refused_with_one_line(orgs):
+    new_unit(orgs, "workloads")
+
+    with pytest.raises(AirflowFailException) as raised:
+        targets.organization_targets("aws_org", organizational_unit_ids=["ou-abcd-abcdefgh"])
+
+    assert str(raised.value) == (
+        "organizational unit or root ou-abcd-abcdefgh does not exist in the organization of aws_org; "
+        "nothing was changed."
+    )
+
+
+@pytest.mark.parametrize("leave_out", ["every account excluded", "an empty unit"])
+def test_an_empty_set_of_accounts_is_refused_with_one_line_not_a_nonetype_error(orgs, leave_out):
+    """Once ``list_accounts`` returned [], every task after it met a skipped XCom: 'NoneType' … not subscriptable."""
+    prod = new_account(orgs, "prod")
+    if leave_out == "an empty unit":
+        params = {"organizational_unit_ids": [new_unit(orgs, "empty")]}
+        reason = "no ACTIVE account of the organization of aws_org is under the organizational units"
+    else:
+        params = {"exclude_account_ids": [MANAGEMENT, prod]}
+        reason = "no ACTIVE account of the organization of aws_org is left once exclude_account_ids are left out"
+
+    for list_accounts in (
+        lambda: targets.organization_targets("aws_org", **params),
+        lambda: targets.list_targets({"organization_conn_id": "aws_org", "aws_conn_ids": ["aws_default"]} | params),
+    ):
+        with pytest.raises(AirflowFailException) as raised:
+            list_accounts()
+        assert str(raised.value).startswith(reason) and str(raised.value).endswith("; nothing was changed.")
+        assert "\n" not in str(raised.value)
