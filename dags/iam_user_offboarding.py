@@ -42,7 +42,7 @@ from airflow.sdk import Param, dag, task
 from iam_lifecycle.alerts import alert_offboarding_failure
 from iam_lifecycle.approval import APPROVAL_TASK_ID, REQUIRE_APPROVAL_VARIABLE
 from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
-from iam_lifecycle.notifications import dry_run_message, offboarding_message
+from iam_lifecycle.notifications import dry_run_message, offboarding_message, removal_outcomes
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import (
     DeactivateAccessKeysOperator,
@@ -147,34 +147,30 @@ def iam_user_offboarding():
         user.output, caller_arn.output, holdings.output, approval=approved.output
     )
 
-    # Sign-in goes first: until both succeed, MFA and everything else stay.
-    sign_in = [
-        DeleteLoginProfileOperator(
-            task_id="delete_login_profile", user_name=USER, has_login_profile=holdings.output["login_profile"]
-        ),
-        DeactivateAccessKeysOperator(
-            task_id="deactivate_access_keys", user_name=USER, access_key_ids=holdings.output["access_keys"]
-        ),
-    ]
+    # Every task that changes the user reads it again first: still the checked one (same UserId), not protected.
+    pinned = {"user_name": USER, "user": user.output, "caller_arn": caller_arn.output}
+    # Sign-in goes first: until both succeed, MFA and everything else stay. Both read the user's password and keys
+    # when they act, not from the listing: one may have been created since.
+    login_profile = DeleteLoginProfileOperator(task_id="delete_login_profile", **pinned)
+    sign_in = [login_profile, DeactivateAccessKeysOperator(task_id="deactivate_access_keys", **pinned)]
     snapshot >> sign_in
 
     detached = DetachUserPolicyOperator.partial(
         task_id="detach_user_policy",
-        user_name=USER,
+        **pinned,
         map_index_template="{{ task.policy_arn }}",
         # IAM's rate limit is account-wide: cap concurrent detaches across all runs (reconciliation triggers many).
         max_active_tis_per_dag=8,
     ).expand(policy_arn=policies_to_detach(plan))
     # One mapped task per kind the user holds: a kind it does not hold costs no task at all.
+    kinds_removed = removals(plan)
     removed = RemoveUserItemsOperator.partial(
-        task_id="remove_user_items", user_name=USER, map_index_template="{{ task.kind }}"
-    ).expand_kwargs(removals(plan))
+        task_id="remove_user_items", **pinned, map_index_template="{{ task.kind }}"
+    ).expand_kwargs(kinds_removed)
     # An empty mapping is skipped; a user holding nothing but sign-in must still be deleted: sign-in is upstream.
     deleted = DeleteUserOperator(
         task_id="delete_user",
-        user_name=USER,
-        user=user.output,
-        caller_arn=caller_arn.output,
+        **pinned,
         snapshot_uri=snapshot["uri"],
         trigger_rule="none_failed_min_one_success",
     )
@@ -182,9 +178,20 @@ def iam_user_offboarding():
         task_ >> [detached, removed, deleted]
     [detached, removed] >> deleted
 
-    @task
-    def compose_message(params: dict, caller_arn: str, outcome: dict, plan: dict, snapshot: dict) -> str:
-        """The Slack text; "deleted" only when this run's DeleteUser deleted the user."""
+    # none_failed: a mapped removal with nothing to map is skipped, and the message must still be sent.
+    @task(trigger_rule="none_failed")
+    def compose_message(
+        params: dict,
+        caller_arn: str,
+        outcome: dict,
+        plan: dict,
+        snapshot: dict,
+        login_profile: dict,
+        detached: list,
+        kinds: list,
+        removed: list,
+    ) -> str:
+        """The Slack text: "deleted" only when this run's DeleteUser deleted the user; what this run removed."""
         return offboarding_message(
             params["user_name"],
             caller_arn,
@@ -193,13 +200,20 @@ def iam_user_offboarding():
             snapshot,
             outcome,
             approved_by=snapshot.get("approved_by"),
+            removals=removal_outcomes(login_profile, list(detached or []), list(kinds or []), list(removed or [])),
         )
 
-    SlackWebhookOperator(
-        task_id="notify_slack",
-        slack_webhook_conn_id="slack_default",
-        message=compose_message(caller_arn=caller_arn.output, outcome=deleted.output, plan=plan, snapshot=snapshot),
+    message = compose_message(
+        caller_arn=caller_arn.output,
+        outcome=deleted.output,
+        plan=plan,
+        snapshot=snapshot,
+        login_profile=login_profile.output,
+        detached=detached.output,
+        kinds=kinds_removed,
+        removed=removed.output,
     )
+    SlackWebhookOperator(task_id="notify_slack", slack_webhook_conn_id="slack_default", message=message)
 
 
 document_tasks(iam_user_offboarding())

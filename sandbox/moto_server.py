@@ -16,6 +16,8 @@ Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serv
   * ``"lose": {"DeleteUser": [N, K]}`` — after skipping K calls, N calls of the action are applied and their
     response is lost on the way back (answered with a 500 ``ServiceFailure``, which the client retries, as it
     would a dropped connection);
+  * ``"drop": {"DeleteUser": [N, K]}`` — the same, but the connection is closed with no HTTP answer at all, as a
+    network failure after AWS applied the call would (the client sees a dropped connection and retries);
   * ``"delay": {"DeleteUser": [seconds, N]}`` — N calls of the action are held that long before being applied;
   * ``"before": {"DeleteUser": {"skip": K, "requests": [{"Action": "CreateUser", "UserName": "alice"}, ...]}}``
     — once, just before call K+1 of the action is applied, the listed IAM requests (query-protocol parameters)
@@ -26,7 +28,8 @@ Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serv
     (moto itself checks neither): an organization's member account that cannot be reached. Counted as
     ``AssumeRole:AccessDenied``, not recorded as a call.
 
-  Lost responses count as ``action:lost`` in what ``GET`` returns; the applied calls are recorded.
+  Lost responses count as ``action:lost`` in what ``GET`` returns, dropped connections as ``action:dropped``; the
+  applied calls are recorded.
 * ``POST /_sandbox/users/<name>/dates`` — ``{"account": "123456789012", "create_date": iso, "password_last_used":
   iso | null, "access_key_last_used": [iso | null, ...]}``: set an IAM user's dates in moto's state (what the
   credential report and GetAccountAuthorizationDetails show); every key is optional, ``null`` means never used,
@@ -51,10 +54,10 @@ import io
 import json
 import random
 import re
+import socket
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from werkzeug.serving import make_server
@@ -62,6 +65,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox import strict_moto
 from sandbox.control import READ_PREFIXES  # never throttled under throttle_mutating_only
+from sandbox.moto_state import create_bulk_users, set_user_dates
 
 ERROR_STATUS = {
     "Throttling": 400,
@@ -74,54 +78,6 @@ ERROR_STATUS = {
 USER_DATES_PATH = re.compile(r"^/_sandbox/users/(?P<name>[^/]+)/dates$")
 ACCOUNT_ACCESS_KEY = re.compile(r"Credential=(?P<account>\d{12})/")
 ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/")
-
-
-def _naive_utc(value: str | None) -> datetime | None:
-    """An ISO 8601 time as moto stores it (naive UTC); None stays None."""
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None)
-
-
-def set_user_dates(name: str, dates: dict) -> None:
-    """Set a user's creation and last-use dates in moto's state (see the module docstring)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.iam.models import AccessKeyLastUsed, iam_backends
-
-    user = iam_backends[dates.get("account", DEFAULT_ACCOUNT_ID)]["aws"].users[name]
-    if "create_date" in dates:
-        user.create_date = _naive_utc(dates["create_date"])
-        for key in user.access_keys:
-            key.create_date = user.create_date
-    if "password_last_used" in dates:
-        user.password_last_used = _naive_utc(dates["password_last_used"])
-    for key, used in zip(user.access_keys, dates.get("access_key_last_used", []), strict=False):
-        key.last_used = None if used is None else AccessKeyLastUsed(_naive_utc(used), "s3", "us-east-1")
-
-
-def create_bulk_users(spec: dict) -> int:
-    """Create many users with credentials and dates in moto's state (see the module docstring)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.iam.models import AccessKeyLastUsed, iam_backends
-
-    backend = iam_backends[spec.get("account", DEFAULT_ACCOUNT_ID)]["aws"]
-    count, prefix, keys = int(spec["count"]), spec.get("prefix", "u"), int(spec.get("with_keys", 0))
-    now = datetime.now(UTC).replace(tzinfo=None)
-    for i in range(count):
-        name = f"{prefix}{i:05d}"
-        user = backend.create_user("us-east-1", name)
-        age = 1 + i * 37 % 730
-        user.create_date = now - timedelta(days=age)
-        last_used = None if i % 5 == 0 else now - timedelta(days=min(i * 13 % 365, age))
-        if i % 3 == 0:
-            backend.create_login_profile(name, "Sandbox-Passw0rd!")
-            user.password_last_used = last_used
-        for _ in range(keys):
-            key = backend.create_access_key(name)
-            key.create_date = user.create_date
-            key.last_used = last_used and AccessKeyLastUsed(last_used, "s3", "us-east-1")
-    return count
 
 
 def _error_xml(code: str) -> str:
@@ -138,6 +94,13 @@ def _assume_role_denied_xml(role_arn: str) -> str:
         "<Code>AccessDenied</Code><Message>Injected: not authorized to perform: sts:AssumeRole on resource: "
         f"{role_arn}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
     )
+
+
+def _drop_connection(environ: dict) -> None:
+    """Close the client's connection without an answer; werkzeug treats the error raised as a dropped client."""
+    connection = environ["werkzeug.socket"]
+    connection.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("sandbox: connection dropped after applying the call")
 
 
 def _account_of_key(access_key_id: str) -> str:
@@ -171,7 +134,7 @@ class SandboxMiddleware:
             if request.path == "/_sandbox/faults":
                 self.injected.clear()
                 self.faults = request.get_json() or {}
-                for table in ("fail", "lose", "delay"):
+                for table in ("fail", "lose", "drop", "delay"):
                     self.faults[table] = {k: list(v) for k, v in self.faults.get(table, {}).items()}
                 self.random = random.Random(self.faults.get("seed", 0))
                 return Response("{}", mimetype="application/json")
@@ -217,7 +180,7 @@ class SandboxMiddleware:
         scope = auth.split("Credential=")[-1].split("/") if "Credential=" in auth else ["", "", "", "unknown"]
         key, service = scope[0], scope[3]
         action = params.pop("Action", None) or request.args.get("Action")
-        lost = False
+        lost = dropped = False
         if action:
             if action == "AssumeRole" and self._assume_role_denied(params.get("RoleArn", "")):
                 with self.lock:
@@ -231,6 +194,7 @@ class SandboxMiddleware:
             self._delay(action)
             self._apply_scripted_requests(environ, action)
             lost = self._take(self.faults.get("lose", {}), action)
+            dropped = not lost and self._take(self.faults.get("drop", {}), action)
         elif target := request.headers.get("X-Amz-Target"):  # JSON protocol (Secrets Manager)
             action, params = target.rsplit(".", 1)[-1], json.loads(body or b"{}")
         else:  # a REST call (S3): record the method and path
@@ -243,10 +207,12 @@ class SandboxMiddleware:
             response = self._json_access_denied(Response.from_app(self.app, environ))
             call["status"] = response.status_code
             return response(environ, start_response)
-        if lost:
+        if lost or dropped:
             Response.from_app(self.app, environ).get_data()  # applied; the answer never reaches the caller
             with self.lock:
-                self.injected[f"{action}:lost"] += 1
+                self.injected[f"{action}:{'lost' if lost else 'dropped'}"] += 1
+            if dropped:
+                _drop_connection(environ)
             return Response(_error_xml("ServiceFailure"), status=500, mimetype="text/xml")(environ, start_response)
 
         def record_status(status: str, headers, exc_info=None):

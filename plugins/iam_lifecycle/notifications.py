@@ -38,6 +38,39 @@ def removed_summary(held: Mapping[str, list | bool]) -> str:
     return ", ".join(phrases) or "nothing"
 
 
+def removal_outcomes(
+    login_profile: Mapping[str, list[str]] | None,
+    detached: list[Mapping[str, list[str]]],
+    kinds: list[Mapping[str, Any]],
+    removed: list[Mapping[str, list[str]]],
+) -> dict[str, dict[str, list[str]]]:
+    """
+    What the offboarding's removal tasks did, by kind: ``{"removed": [...], "already_gone": [...]}`` each.
+
+    :param login_profile: ``delete_login_profile``'s return value.
+    :param detached: ``detach_user_policy``'s, one per mapped task.
+    :param kinds: the mapping of ``remove_user_items`` (``{"kind", "items"}`` each), in map order.
+    :param removed: ``remove_user_items``'s return values, in the same order.
+    """
+    outcomes: dict[str, dict[str, list[str]]] = {}
+
+    def add(kind: str, outcome: Mapping[str, list[str]] | None) -> None:
+        tally = outcomes.setdefault(kind, {"removed": [], "already_gone": []})
+        for key in tally:
+            tally[key].extend((outcome or {}).get(key, []))
+
+    add("login_profile", login_profile)
+    for outcome in detached:
+        add("managed_policies", outcome)
+    for mapping, outcome in zip(kinds, removed, strict=True):
+        add(mapping["kind"], outcome)
+    return outcomes
+
+
+def _tally(removals: Mapping[str, Mapping[str, list[str]]], key: str) -> dict[str, list[str]]:
+    return {kind: list(outcome[key]) for kind, outcome in removals.items() if outcome.get(key)}
+
+
 def offboarding_message(
     user_name: str,
     caller_arn: str,
@@ -46,27 +79,35 @@ def offboarding_message(
     snapshot: Mapping[str, Any],
     outcome: Mapping[str, Any],
     approved_by: str | None = None,
+    removals: Mapping[str, Mapping[str, list[str]]] | None = None,
 ) -> str:
     """
     What an offboarding run did: 'IAM user NAME deleted by ARN' (', approved by USER' when a person approved it),
-    or that someone else deleted it first; what it removed (the plan, plus what a DeleteConflict found added during
-    the run), why, and the snapshot(s).
+    or that someone else deleted it first; what this run removed, what was already gone when it came to remove it,
+    what a DeleteConflict found added during the run (and every addendum that recorded it), why, and the
+    snapshot(s).
 
+    :param plan: what the run planned to remove; counted as removed only when ``removals`` is not given.
     :param snapshot: ``uri`` of this run's snapshot and ``earlier``: those of earlier attempts, oldest first.
-    :param outcome: as ``iam_lifecycle.offboarding.delete_user`` returns it.
+    :param outcome: as ``iam_lifecycle.user_deletion.delete_user`` returns it (every addendum of the run).
     :param approved_by: who approved the run (or the run that triggered it), if anyone.
+    :param removals: what the removal tasks did, by kind (:func:`removal_outcomes`).
     """
+    removed = plan if removals is None else _tally(removals, "removed")
+    gone = {} if removals is None else _tally(removals, "already_gone")
     if outcome["gone_before"]:
         return (
             f"IAM user {user_name} was already deleted when this run ({caller_arn}) came to delete it; "
-            f"this run removed {removed_summary(plan)} before that. Snapshot: {snapshot['uri']}"
+            f"this run removed {removed_summary(removed)} before that. Snapshot: {snapshot['uri']}"
         )
     deleted = f"IAM user {user_name} deleted by {caller_arn}"
     if approved_by:
         deleted += f", approved by {approved_by}"
     if outcome["confirmed_by_retry"]:
         deleted += " (DeleteUser's answer was lost; its retry found the user gone)"
-    lines = [deleted, f"Removed: {removed_summary(plan)}"]
+    lines = [deleted, f"Removed: {removed_summary(removed)}"]
+    if gone:
+        lines.append(f"Already gone when this run came to remove them: {removed_summary(gone)}")
     if outcome["leftovers"]:
         lines.append(
             f"Also removed, added during the run: {removed_summary(outcome['leftovers'])} "

@@ -1,35 +1,30 @@
-"""Offboarding one IAM user: what it holds, the order it is taken away in, and DeleteUser with its conflicts.
+"""Offboarding one IAM user: what it holds, the order it is taken away in, and the user the run pinned.
 
 The one place for this logic: the offboarding DAG's operators, the reconciliation's disabling and the DeleteConflict
-retry all use it. ``IamHook`` stays a thin layer of single AWS calls underneath.
+retry (:mod:`iam_lifecycle.user_deletion`) all use it. ``IamHook`` stays a thin layer of single AWS calls underneath.
 
 **Order.** Sign-in goes first: right after the snapshot the console password (login profile) is deleted and every
-access key made ``Inactive`` (:func:`revoke_sign_in`); only then are MFA devices and the rest removed. Whatever
-later removal is denied or fails, nobody is left able to sign in without MFA.
+access key made ``Inactive`` (:func:`revoke_sign_in`), both read at that moment, not taken from the listing; only
+then are MFA devices and the rest removed. Whatever later removal is denied or fails, nobody is left able to sign in
+without MFA.
 
 **Pinned identity.** IAM user names are reused: a user deleted and recreated under the same name is another user
-(another ``UserId``). Before DeleteUser, and before removing anything DeleteConflict names, :func:`delete_user`
-reads the user again and refuses to go on when its ``UserId`` is not the one the run checked, or when it is now
+(another ``UserId``). Right before the first change (after any approval wait) :func:`confirm_before_first_change`
+reads the user again; every task that changes the user then reads it again before its first call
+(:func:`pinned_user`) and refuses to go on when its ``UserId`` is not the one the run checked, or when it is now
 protected.
-
-**Truthful outcome.** :func:`delete_user` says whether this run deleted the user, whether that was confirmed by a
-retry (DeleteUser applied but its answer lost, the retry finding the user gone; a throttled attempt was not
-applied, so a retry after it that finds the user gone means someone else deleted it), or whether someone else
-deleted it; and what it removed besides the plan (items added during the run).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from iam_lifecycle import protection
-from iam_lifecycle.errors import nothing_more_changed
+from iam_lifecycle.errors import nothing_changed, nothing_more_changed
 from iam_lifecycle.hooks import IamHook, user_as_data
-from iam_lifecycle.retries import EARLIER_ATTEMPT_MAY_HAVE_APPLIED
 
 log = logging.getLogger(__name__)
 
@@ -147,16 +142,23 @@ def active_access_keys(holdings: dict[str, Any]) -> list[str]:
     return [key["AccessKeyId"] for key in holdings["access_key_details"] if key["Status"] == "Active"]
 
 
-def revoke_sign_in(hook: IamHook, user_name: str, holdings: dict[str, Any]) -> None:
-    """Take away every way to sign in: the console password, then each active access key."""
-    if holdings["login_profile"]:
-        remove_login_profile(hook, user_name)
-    deactivate_access_keys(hook, user_name, active_access_keys(holdings))
+def deactivate_every_access_key(hook: IamHook, user_name: str) -> dict[str, list[str]]:
+    """Make every key the user has now ``Inactive``: listed at this moment, not trusted from an earlier listing."""
+    return deactivate_access_keys(hook, user_name, [key["AccessKeyId"] for key in hook.list_access_keys(user_name)])
+
+
+def revoke_sign_in(hook: IamHook, user_name: str) -> None:
+    """
+    Take away every way to sign in as the user is now: DeleteLoginProfile whatever a listing said (none is fine),
+    then every access key it has now made ``Inactive``.
+    """
+    remove_login_profile(hook, user_name)
+    deactivate_every_access_key(hook, user_name)
 
 
 def remove_all(hook: IamHook, user_name: str, holdings: dict[str, Any]) -> None:
-    """Remove everything :func:`list_holdings` found: sign-in first, then every other kind."""
-    revoke_sign_in(hook, user_name, holdings)
+    """Remove everything :func:`list_holdings` found: sign-in first (as it is now), then every other kind."""
+    revoke_sign_in(hook, user_name)
     for kind in DEPENDENCY_KINDS:
         if kind != "login_profile":
             remove_items(hook, user_name, kind, holdings[kind])
@@ -172,97 +174,36 @@ class Pin:
     patterns: list[str]
 
 
-def pinned_user(hook: IamHook, user_name: str, pin: Pin) -> dict[str, Any] | None:
+def pinned_user(hook: IamHook, user_name: str, pin: Pin, *, changed: bool = True) -> dict[str, Any] | None:
     """
     The user again, as :func:`~iam_lifecycle.hooks.user_as_data` gives it, or None when it no longer exists.
 
+    :param changed: whether the run may have changed IAM already (the refusal says "nothing more was changed").
     :raises AirflowFailException: it is another user now (another ``UserId``: deleted and recreated under the same
         name), or it is protected now.
     """
+    refuse = nothing_more_changed if changed else nothing_changed
     user = hook.get_user(user_name)
     if user is None:
         return None
     if user["UserId"] != pin.user_id:
-        raise nothing_more_changed(
+        raise refuse(
             f"IAM user {user_name} is not the user this run checked (UserId {pin.user_id}, now {user['UserId']}): "
             "it was deleted and recreated during the run"
         )
     data = user_as_data(user)
     if reason := protection.protection_reason(data, pin.caller_arn, pin.patterns):
-        raise nothing_more_changed(f"{reason} now")
+        raise refuse(f"{reason} now")
     return data
 
 
-def delete_user(
-    hook: IamHook,
-    user_name: str,
-    pin: Pin,
-    *,
-    record_leftovers: Callable[[dict[str, Any]], str],
-    attempts: int = 4,
-    backoff_seconds: float = 2.0,
-) -> dict[str, Any]:
+def confirm_before_first_change(hook: IamHook, user: dict[str, Any], caller_arn: str) -> None:
     """
-    Delete the user the run checked (``pin``), after reading it again (:func:`pinned_user`).
+    Right before a run's first change (after any approval wait): read ``user`` (as the run checked it) again.
 
-    A DeleteConflict means something is still attached: added since it was listed, or a removal IAM has not
-    finished propagating. Each time, the user is read again, what is left is listed, recorded with
-    ``record_leftovers`` (which returns where: a snapshot addendum) and removed, and DeleteUser is tried again,
-    ``attempts`` times in all.
-
-    :return: ``deleted`` (this run's DeleteUser deleted the user), ``confirmed_by_retry`` (its answer was lost and
-        the client's retry found the user gone), ``gone_before`` (someone else deleted it first), ``leftovers``
-        (kind -> items removed after a conflict) and ``addenda`` (where they were recorded).
+    :raises AirflowFailException: it no longer exists, it is another user (another ``UserId``), or it is
+        protected now; nothing was changed.
     """
-    outcome: dict[str, Any] = {
-        "deleted": False,
-        "confirmed_by_retry": False,
-        "gone_before": False,
-        "leftovers": {},
-        "addenda": [],
-    }
-    attempt = 1
-    while True:
-        try:
-            if pinned_user(hook, user_name, pin) is None:
-                log.info("IAM user %s was deleted by someone else before this run's DeleteUser", user_name)
-                return outcome | {"gone_before": True}
-            hook.delete_user(user_name)
-        except hook.conn.exceptions.NoSuchEntityException as error:
-            if error.response.get("ResponseMetadata", {}).get(EARLIER_ATTEMPT_MAY_HAVE_APPLIED):
-                log.info("DeleteUser's answer was lost; its retry found %s gone: deleted by this run", user_name)
-                return outcome | {"deleted": True, "confirmed_by_retry": True}
-            log.info("IAM user %s was deleted by someone else just before this run's DeleteUser", user_name)
-            return outcome | {"gone_before": True}
-        except hook.conn.exceptions.DeleteConflictException as conflict:
-            if attempt == attempts:
-                raise
-            if not _remove_leftovers(hook, user_name, pin, record_leftovers, outcome):
-                return outcome | {"gone_before": True}
-            log.warning("DeleteUser conflict (%s) on attempt %d of %d", conflict, attempt, attempts)
-            time.sleep(backoff_seconds * attempt)
-            attempt += 1
-        else:
-            log.info("Deleted IAM user %s", user_name)
-            return outcome | {"deleted": True}
-
-
-def _remove_leftovers(
-    hook: IamHook, user_name: str, pin: Pin, record_leftovers: Callable[[dict[str, Any]], str], outcome: dict
-) -> bool:
-    """After a DeleteConflict: re-read, list, record and remove what is left. False when the user is gone."""
-    try:
-        if pinned_user(hook, user_name, pin) is None:
-            return False
-        leftovers = list_holdings(hook, user_name)
-    except hook.conn.exceptions.NoSuchEntityException:
-        return False
-    if holds_anything(leftovers):
-        log.warning("Removing what %s still holds: %s", user_name, leftovers)
-        outcome["addenda"].append(record_leftovers(leftovers))
-        remove_all(hook, user_name, leftovers)
-        for kind in DEPENDENCY_KINDS:
-            if leftovers[kind]:
-                found = [user_name] if kind == "login_profile" else leftovers[kind]
-                outcome["leftovers"].setdefault(kind, []).extend(found)
-    return True
+    pin = Pin(user["UserId"], caller_arn, protection.protected_patterns())
+    if pinned_user(hook, user["UserName"], pin, changed=False) is None:
+        raise nothing_changed(f"IAM user {user['UserName']} no longer exists")

@@ -198,6 +198,43 @@ def earlier_snapshots(root: ObjectStoragePath, user: dict[str, Any], before: str
     return [uri for _, uri in sorted(found) if uri < before]
 
 
+def addenda_of(snapshot_uri: str, aws_conn_id: str = "aws_default") -> list[tuple[str, dict[str, Any]]]:
+    """
+    The addenda written beside the snapshot at ``snapshot_uri`` that refer to it, oldest first, as (URI,
+    document): those of every try of the run's DeleteUser, a retried try's included (its return value is lost).
+    """
+    if "://" not in snapshot_uri:
+        return []
+    folder = storage_root(snapshot_uri, aws_conn_id).parent
+    found = []
+    for path in folder.iterdir() if folder.exists() else []:
+        if path.name.endswith(ADDENDUM_SUFFIX):
+            addendum = read_json(path)
+            if addendum.get("addendum_to") == snapshot_uri:
+                found.append((uri_of(path), addendum))
+    return sorted(found, key=lambda found_one: found_one[0])
+
+
+#: The fields of a snapshot that list a kind's items as the offboarding names them (inline policies: their names).
+LISTED_AS_IS = (
+    "groups",
+    "managed_policies",
+    "inline_policies",
+    "mfa_devices",
+    "ssh_public_keys",
+    "signing_certificates",
+    "service_specific_credentials",
+)
+
+
+def items_of(snapshot: dict[str, Any]) -> dict[str, list[str]]:
+    """What a snapshot (or an addendum) records, by kind, as names, ARNs or ids (the login profile: the user's name)."""
+    items = {kind: list(snapshot[kind]) for kind in LISTED_AS_IS}
+    items["access_keys"] = [key["AccessKeyId"] for key in snapshot["access_keys"]]
+    items["login_profile"] = [snapshot["user"]["UserName"]] if snapshot["login_profile"] else []
+    return {kind: found for kind, found in items.items() if found}
+
+
 def read_snapshot(uri: str, aws_conn_id: str = "aws_default") -> dict[str, Any]:
     """Load a snapshot written by :func:`write_snapshot`."""
     snapshot = read_json(storage_root(uri, aws_conn_id))

@@ -82,9 +82,11 @@ def take_snapshot(
     context = get_current_context()
     params = context["params"]
     approver = approval_module.approved_by(approval) or params.get("approved_by")
+    hook = account_hook(IamHook, params, context["run_id"])  # the run's account, a member account's role too
+    offboarding.confirm_before_first_change(hook, user, caller_arn)  # still the checked user, after any wait
     try:
         uri = snapshots.write_user_snapshot(
-            account_hook(IamHook, params, context["run_id"]),  # the run's account, a member account's role too
+            hook,
             user,
             holdings,
             caller_arn=caller_arn,

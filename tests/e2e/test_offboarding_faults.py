@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from sandbox.seed import EVERYTHING, NOTHING, seed_user
+from sandbox.seed import EVERYTHING, NOTHING, PASSWORD, seed_user
 from tests.fixtures.e2e import run_dag
 from tests.helpers import described, has_login_profile, holdings, user_exists
 
@@ -94,8 +94,9 @@ def test_a_user_recreated_under_the_same_name_during_the_run_is_left_alone(sandb
         },
         {"Action": "CreateAccessKey", "UserName": "alice"},
     ]
-    # The first GetUser is check_user's; just before delete_user reads the user again, it is another user.
-    sandbox.set_faults({"before": {"GetUser": {"skip": 1, "requests": recreate}}})
+    # GetUser: check_user, take_snapshot, the two sign-in tasks, the key removal; just before delete_user reads the
+    # user again (the sixth), it is another user.
+    sandbox.set_faults({"before": {"GetUser": {"skip": 5, "requests": recreate}}})
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
 
@@ -153,10 +154,11 @@ def test_a_user_deleted_by_someone_else_after_a_conflict_is_reported_as_such(san
         {"Action": "DeleteUserPolicy", "UserName": "alice", "PolicyName": "late"},
         {"Action": "DeleteUser", "UserName": "alice"},
     ]
-    # DeleteUser conflicts on the late policy; before the run reads the user again (its third GetUser), someone
-    # else removes the policy and deletes the user.
+    # DeleteUser conflicts on the late policy; before the run reads the user again (its seventh GetUser, after
+    # check_user, take_snapshot, the two sign-in tasks, the key removal and delete_user's), someone else removes
+    # the policy and deletes the user.
     sandbox.set_faults(
-        {"before": {"DeleteUser": {"requests": [late]}, "GetUser": {"skip": 2, "requests": someone_else}}}
+        {"before": {"DeleteUser": {"requests": [late]}, "GetUser": {"skip": 6, "requests": someone_else}}}
     )
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
@@ -166,3 +168,101 @@ def test_a_user_deleted_by_someone_else_after_a_conflict_is_reported_as_such(san
     [message] = sandbox.messages
     assert message.startswith("IAM user alice was already deleted when this run")
     assert "this run removed 1 access key before that" in message
+
+
+def test_a_user_recreated_and_protected_before_the_first_change_keeps_everything(sandbox):
+    """The run saw the old user; it is another one, protected, by the time the run would change it (after any
+    approval wait): take_snapshot reads it again and the run stops there, having changed nothing."""
+    iam = sandbox.iam
+    [policy] = seed_user(iam, "alice", NOTHING | {"managed_policies": 1, "inline_policies": 1})["managed_policies"]
+    recreate = [
+        {"Action": "DetachUserPolicy", "UserName": "alice", "PolicyArn": policy},
+        {"Action": "DeleteUserPolicy", "UserName": "alice", "PolicyName": "inline-0"},
+        {"Action": "DeleteUser", "UserName": "alice"},
+        {
+            "Action": "CreateUser",
+            "UserName": "alice",
+            "Tags.member.1.Key": "lifecycle:protected",
+            "Tags.member.1.Value": "true",
+        },
+        {"Action": "AttachUserPolicy", "UserName": "alice", "PolicyArn": policy},
+        {"Action": "PutUserPolicy", "UserName": "alice", "PolicyName": "inline-0", "PolicyDocument": POLICY},
+        {"Action": "CreateLoginProfile", "UserName": "alice", "Password": PASSWORD},
+    ]
+    # Just before the listing's last call: what the run plans is the old user's.
+    sandbox.set_faults({"before": {"ListMFADevices": {"requests": recreate}}})
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert result.state == "failed"
+    assert result.task_states["take_snapshot"] == "failed"
+    assert sandbox.mutating_calls() == [], "the run changed a user it did not check"
+    assert has_login_profile(iam, "alice")
+    assert holdings(iam, "alice")["policies"] == [policy] and holdings(iam, "alice")["inline"] == ["inline-0"]
+    [alert] = sandbox.messages
+    assert alert.startswith("FAILED: iam_user_offboarding / take_snapshot")
+    assert "is not the user this run checked" in alert and alert.endswith("nothing was changed.")
+
+
+def test_a_user_protected_after_the_snapshot_is_not_changed_by_any_removal(sandbox):
+    """Tagged lifecycle:protected while the snapshot is written: each removal task reads the user before its first
+    call, so none of them acts."""
+    iam = sandbox.iam
+    seed_user(
+        iam, "alice", NOTHING | {"managed_policies": 1, "inline_policies": 1, "access_keys": 1, "login_profile": True}
+    )
+    before = holdings(iam, "alice")
+    protect = {
+        "Action": "TagUser",
+        "UserName": "alice",
+        "Tags.member.1.Key": "lifecycle:protected",
+        "Tags.member.1.Value": "true",
+    }
+    # The snapshot reads the inline policy's document after take_snapshot has read the user again.
+    sandbox.set_faults({"before": {"GetUserPolicy": {"requests": [protect]}}})
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert result.state == "failed"
+    assert result.task_states["delete_login_profile"] == result.task_states["deactivate_access_keys"] == "failed"
+    assert sandbox.mutating_calls() == [], "the run changed a protected user"
+    assert holdings(iam, "alice") == before and has_login_profile(iam, "alice")
+    assert {k["Status"] for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]} == {"Active"}
+    assert all("is protected: it is tagged lifecycle:protected=true now" in alert for alert in sandbox.messages)
+
+
+def test_a_password_and_key_created_after_the_listing_are_taken_away_with_sign_in(sandbox):
+    """The sign-in tasks read the password and keys when they act: a later removal denied leaves no sign-in."""
+    iam = sandbox.iam
+    seed_user(iam, "alice", NOTHING | {"inline_policies": 1, "mfa_devices": 1})
+    late = [
+        {"Action": "CreateLoginProfile", "UserName": "alice", "Password": PASSWORD},
+        {"Action": "CreateAccessKey", "UserName": "alice"},
+    ]
+    sandbox.set_faults({"before": {"GetUserPolicy": {"requests": late}}, "fail": {"DeleteUser": ["AccessDenied", 99]}})
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert result.state == "failed" and result.task_states["delete_user"] == "failed"
+    assert not has_login_profile(iam, "alice"), "a console password created after the listing survived"
+    keys = iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]
+    assert len(keys) == 1 and keys[0]["Status"] == "Inactive"
+    assert holdings(iam, "alice")["mfa"] == []
+    [alert] = sandbox.messages
+    assert "alice still holds: console password: none; active access keys: 0;" in alert
+
+
+def test_slack_counts_what_this_run_removed_not_what_it_planned(sandbox):
+    iam = sandbox.iam
+    policies = seed_user(iam, "alice", NOTHING | {"managed_policies": 2, "inline_policies": 1})["managed_policies"]
+    someone_else = {"Action": "DetachUserPolicy", "UserName": "alice", "PolicyArn": policies[1]}
+    # After the listing, before the removals: another actor detaches one of the planned policies.
+    sandbox.set_faults({"before": {"GetUserPolicy": {"requests": [someone_else]}}})
+
+    result = run_dag("iam_user_offboarding", {"user_name": "alice"})
+
+    assert result.state == "success", result.task_states
+    [message] = sandbox.messages
+    lines = message.splitlines()
+    assert "Removed: 1 managed policy, 1 inline policy" in lines
+    assert "Already gone when this run came to remove them: 1 managed policy" in lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iam_lifecycle.notifications import dry_run_message
+from iam_lifecycle.notifications import dry_run_message, offboarding_message
 from tests.helpers import SMALL_PLAN
 
 CALLER = "arn:aws:iam::123456789012:user/ops"
@@ -33,3 +33,40 @@ def test_the_dry_run_message_has_no_reason_line_without_a_reason(reason):
     text = dry_run_message("alice", CALLER, PLAN, reason)
     assert "Reason" not in text
     assert text == dry_run_message("alice", CALLER, PLAN)
+
+
+def test_the_offboarding_message_counts_what_this_run_removed_and_names_every_addendum():
+    removals = {
+        "login_profile": {"removed": ["alice"], "already_gone": []},
+        "managed_policies": {"removed": PLAN["managed_policies"], "already_gone": []},
+        "inline_policies": {"removed": [], "already_gone": ["inline-0"]},  # removed by someone else meanwhile
+        "access_keys": {"removed": ["AKIAEXAMPLE"], "already_gone": []},
+    }
+    outcome = {
+        "deleted": True,
+        "confirmed_by_retry": False,
+        "gone_before": False,
+        "leftovers": {"groups": ["late"], "access_keys": ["AKIALATE1", "AKIALATE2"]},
+        "addenda": ["file:///s/1.addendum.json", "file:///s/2.addendum.json"],  # the second from a retried try
+    }
+    snapshot = {"uri": "file:///s/0.json", "earlier": []}
+
+    text = offboarding_message("alice", CALLER, None, PLAN, snapshot, outcome, removals=removals)
+
+    assert text.splitlines() == [
+        f"IAM user alice deleted by {CALLER}",
+        "Removed: 1 managed policy, 1 access key, 1 login profile",
+        "Already gone when this run came to remove them: 1 inline policy",
+        "Also removed, added during the run: 1 group membership, 2 access keys "
+        "(recorded in file:///s/1.addendum.json, file:///s/2.addendum.json)",
+        "Snapshot: file:///s/0.json",
+    ]
+
+
+def test_a_user_deleted_by_someone_else_is_reported_with_what_this_run_removed():
+    removals = {"managed_policies": {"removed": [], "already_gone": PLAN["managed_policies"]}}
+    outcome = {"deleted": False, "confirmed_by_retry": False, "gone_before": True, "leftovers": {}, "addenda": []}
+
+    text = offboarding_message("alice", CALLER, None, PLAN, {"uri": "u", "earlier": []}, outcome, removals=removals)
+
+    assert "this run removed nothing before that" in text

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
-from iam_lifecycle import offboarding
+from iam_lifecycle import offboarding, user_deletion
 from iam_lifecycle.hooks import IamHook
-from sandbox.seed import EVERYTHING, NOTHING, ONE_OF_EACH, seed_user
+from sandbox.seed import EVERYTHING, NOTHING, ONE_OF_EACH, PASSWORD, seed_user
+from tests.helpers import has_login_profile
 
 CALLER = "arn:aws:sts::123456789012:user/moto"
 
@@ -30,7 +32,7 @@ def delete(hook, name: str, user_id: str, recorded: list | None = None, **kwargs
         return f"addendum-{len(recorded)}"
 
     pin = offboarding.Pin(user_id, CALLER, [])
-    return offboarding.delete_user(hook, name, pin, record_leftovers=record, backoff_seconds=0, **kwargs)
+    return user_deletion.delete_user(hook, name, pin, record_leftovers=record, backoff_seconds=0, **kwargs)
 
 
 def user_id(iam, name: str) -> str:
@@ -60,7 +62,7 @@ def test_removing_what_is_already_gone_is_recorded_not_raised(iam, hook):
 def test_sign_in_is_revoked_first_and_nothing_else(iam, hook):
     held = seed_user(iam, "alice")
 
-    offboarding.revoke_sign_in(hook, "alice", offboarding.list_holdings(hook, "alice"))
+    offboarding.revoke_sign_in(hook, "alice")
 
     after = offboarding.list_holdings(hook, "alice")
     assert after["login_profile"] is False
@@ -101,6 +103,26 @@ def test_delete_user_gives_up_after_its_attempts(iam, hook, monkeypatch):
     with pytest.raises(ClientError, match="DeleteConflict"):
         delete(hook, "alice", user_id(iam, "alice"), attempts=2)
     assert hook.get_user("alice") is not None
+
+
+def test_a_key_added_before_every_delete_user_leaves_a_user_that_cannot_sign_in(iam, hook):
+    """A persistent adversary: before each DeleteUser attempt it adds an access key (and a password, once)."""
+    seed_user(iam, "alice", NOTHING)
+    adversary = boto3.client("iam", region_name="us-east-1")
+
+    def add_sign_in(**kwargs):
+        adversary.create_access_key(UserName="alice")
+        if not has_login_profile(adversary, "alice"):
+            adversary.create_login_profile(UserName="alice", Password=PASSWORD)
+
+    hook.conn.meta.events.register("before-call.iam.DeleteUser", add_sign_in)
+
+    with pytest.raises(ClientError, match="DeleteConflict"):
+        delete(hook, "alice", user_id(iam, "alice"))
+
+    keys = iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]
+    assert keys and {key["Status"] for key in keys} == {"Inactive"}, "the user left behind can sign in"
+    assert not has_login_profile(iam, "alice")
 
 
 def test_delete_user_that_is_gone_says_someone_else_did(aws, hook):
@@ -174,8 +196,10 @@ def test_a_conflict_from_eventual_consistency_is_retried_until_deleted(iam, hook
             },
             {"deleted": False, "confirmed_by_retry": False, "gone_before": True},
         ),
+        # Applied, then the connection dropped with no HTTP answer at all: as good as a lost answer.
+        ({"drop": {"DeleteUser": [1]}}, {"deleted": True, "confirmed_by_retry": True, "gone_before": False}),
     ],
-    ids=["answer-lost", "throttled-then-deleted-by-another"],
+    ids=["answer-lost", "throttled-then-deleted-by-another", "connection-dropped-after-apply"],
 )
 def test_a_retried_delete_user_that_finds_the_user_gone_claims_it_only_if_an_attempt_may_have_applied(
     sandbox, first_attempt, outcome

@@ -1,0 +1,48 @@
+"""DeleteUserOperator as a retried task runs it: what its earlier tries removed and recorded is still reported."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iam_lifecycle import offboarding, snapshots
+from iam_lifecycle.hooks import IamHook, user_as_data
+from iam_lifecycle.operators.offboarding import DeleteUserOperator
+from sandbox.seed import NOTHING, seed_user
+
+CALLER = "arn:aws:sts::123456789012:user/moto"
+
+
+def _denied(**kwargs):
+    error = {"Error": {"Code": "AccessDenied", "Message": "denied"}, "ResponseMetadata": {}}
+    return type("Answer", (), {"status_code": 403})(), error
+
+
+def test_a_retried_delete_user_names_the_addenda_of_its_earlier_tries(iam, monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    seed_user(iam, "alice", NOTHING)
+    hook = IamHook(aws_conn_id="aws_default")
+    checked = user_as_data(hook.get_user("alice"))
+    listed = offboarding.list_holdings(hook, "alice")
+    snapshot_uri = snapshots.write_user_snapshot(hook, checked, listed, caller_arn=CALLER, run_id="r", reason="")
+    key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]  # added during the run
+
+    def try_():
+        return DeleteUserOperator(
+            task_id="delete_user", user_name="alice", user=checked, caller_arn=CALLER, snapshot_uri=snapshot_uri
+        )
+
+    # The first try conflicts on the key, records it in an addendum and removes it; its next DeleteUser is denied.
+    first, attempts = try_(), []
+    first.hook.conn.meta.events.register(
+        "before-call.iam.DeleteUser", lambda **kwargs: _denied() if attempts.append(1) or len(attempts) == 2 else None
+    )
+    with pytest.raises(ClientError, match="AccessDenied"):
+        first.execute(context={"run_id": "r"})
+
+    outcome = try_().execute(context={"run_id": "r"})
+
+    assert outcome["deleted"] is True and hook.get_user("alice") is None
+    [addendum] = outcome["addenda"]
+    assert snapshots.read_snapshot(addendum)["addendum_to"] == snapshot_uri
+    assert outcome["leftovers"] == {"access_keys": [key]}
