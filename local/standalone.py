@@ -125,7 +125,34 @@ class Standalone(SandboxControl):
             if state in FINISHED:
                 return state
             time.sleep(1)
-        raise TimeoutError(f"run {run_id} of {dag_id} did not finish within {timeout} s; see {self.log}")
+        raise TimeoutError(f"run {run_id} of {dag_id} did not finish within {timeout} s (the stack logs to {self.log})")
+
+    def finished_task_instances(self) -> int:
+        """How many task instances of every DAG have ended (succeeded, failed or skipped): the stack's progress."""
+        states = "".join(f"&state={state}" for state in ("success", "failed", "skipped", "upstream_failed"))
+        return self.api("GET", f"/dags/~/dagRuns/~/taskInstances?limit=1{states}")["total_entries"]
+
+    def wait_while_progressing(self, run_id: str, dag_id: str = DAG_ID, stall: float = 150, cap: float = 1800) -> str:
+        """
+        Poll the run until it ends and return its state, for as long as the stack makes progress: raise
+        TimeoutError when no task instance of any DAG has ended for ``stall`` seconds (a hang), or after ``cap``.
+        A slow machine only makes it wait longer; a run that can no longer finish is told apart from a slow one.
+        """
+        start = last_change = time.monotonic()
+        seen = None
+        while (now := time.monotonic()) - start < cap:
+            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            if state in FINISHED:
+                return state
+            if (progress := self.finished_task_instances()) != seen:
+                seen, last_change = progress, now
+            elif now - last_change > stall:
+                raise TimeoutError(
+                    f"run {run_id} of {dag_id} made no progress for {stall:.0f} s: no task instance of any DAG "
+                    f"ended (still {state}; {seen} ended in all)"
+                )
+            time.sleep(2)
+        raise TimeoutError(f"run {run_id} of {dag_id} did not finish within {cap:.0f} s, though still progressing")
 
     def wait_for_task(
         self, run_id: str, task_id: str, states: set[str], dag_id: str = DAG_ID, timeout: float = 120

@@ -1,7 +1,12 @@
-"""Bulk offboarding on the distributed stack (CeleryExecutor, PostgreSQL, Redis, two Celery workers): 50 stale
-users deleted by the reconciliation in mode delete, each in its own iam_user_offboarding run, while ten more runs
-are triggered for ten other users (REST and CLI) and two race for one user; 20 % of IAM's mutating calls are
-throttled, and one worker is SIGKILLed while offboarding tasks run on it."""
+"""Bulk offboarding on the distributed stack (CeleryExecutor, PostgreSQL, Redis, two Celery workers): stale users
+deleted by the reconciliation in mode delete, each in its own iam_user_offboarding run, while more runs are
+triggered for other users (REST and CLI) and two race for one user; 20 % of IAM's mutating calls are throttled,
+and one worker is SIGKILLed while offboarding tasks run on it.
+
+What a lost worker does to runs does not depend on how many users there are: eight stale users and five direct
+runs keep both workers busy when one is killed. The 50-user load is measured by ``make bench`` (BENCHMARKS.md,
+section 6). The runs are waited on for as long as the stack makes progress, so a slow machine is not a failure
+and a hang is; a failed test keeps the stack's logs under ``.test-logs/`` (see ``tests.fixtures.distributed``)."""
 
 from __future__ import annotations
 
@@ -20,14 +25,14 @@ pytestmark = pytest.mark.e2e
 
 OFFBOARDING = "iam_user_offboarding"
 ACCOUNT = "123456789012"
-USERS = 50
-#: stale-00 is the least stale: over the cap of 50, it stays.
+USERS = 8
+#: stale-00 is the least stale: over the cap of USERS, it stays.
 NAMES = [f"stale-{i:02d}" for i in range(USERS + 1)]
 READS = ("Get", "List")
 CALLER = "arn:aws:sts::123456789012:user/moto"
-#: Offboarded by runs of their own at the same time: nine triggered over REST, one with the CLI; and one user for
+#: Offboarded by runs of their own at the same time: three triggered over REST, one with the CLI; and one user for
 #: whom two runs race.
-DIRECT, RACED = [f"user.{i}" for i in range(9)] + ["cli.user"], "twice.user"
+DIRECT, RACED = [f"user.{i}" for i in range(3)] + ["cli.user"], "twice.user"
 
 
 def offboarding_task_instances(stack, **filters) -> list[dict]:
@@ -60,7 +65,7 @@ def kill_a_worker_while_it_offboards(stack, timeout: float = 120) -> tuple[objec
 
 
 @ON_THE_STACK
-def test_fifty_stale_users_are_each_deleted_once_under_throttling_with_a_worker_killed(stack):
+def test_stale_users_are_each_deleted_once_under_throttling_with_a_worker_killed(stack):
     seed_idle_users(stack, NAMES)
     # Bystanders: one in use, two stale but protected (by the Variable's pattern, by the tag).
     seed_idle_users(stack, ["active"], idle_days=1)
@@ -74,19 +79,19 @@ def test_fifty_stale_users_are_each_deleted_once_under_throttling_with_a_worker_
     )
 
     run_id = start_deleting(stack, {"max_users": USERS})
-    direct = trigger_ten_and_a_race(stack)
+    direct = trigger_direct_runs_and_a_race(stack)
     worker, killed_tasks = kill_a_worker_while_it_offboards(stack)
     assert worker.running_processes() == [], "a process of the killed worker survived"
     worker.restart()
-    state = stack.wait_for_run(run_id, dag_id=RECONCILIATION_DAG_ID, timeout=420)
-    direct_states = {run: stack.wait_for_run(run, timeout=120) for run in direct}
+    state = stack.wait_while_progressing(run_id, dag_id=RECONCILIATION_DAG_ID)
+    direct_states = {run: stack.wait_while_progressing(run) for run in direct}
     calls = stack.calls()
 
     assert state == "success", stack.task_states(run_id, dag_id=RECONCILIATION_DAG_ID)
-    # Only changes were throttled, and often: about a fifth of some 250.
+    # Only changes were throttled, and often: about a fifth of some 70.
     throttled = stack.injected_faults()
     throttled = {key: n for key, n in throttled.items() if key.endswith(":Throttling")}
-    assert sum(throttled.values()) >= 20, throttled
+    assert sum(throttled.values()) >= 5, throttled
     assert not any(key.startswith(READS) for key in throttled), throttled
     deleted = NAMES[1:]
     # Every one of the 50 and of the others is gone, deleted by exactly one successful DeleteUser; the bystanders
@@ -97,7 +102,7 @@ def test_fifty_stale_users_are_each_deleted_once_under_throttling_with_a_worker_
     for name, held in bystanders.items():
         assert holdings(stack.iam, name) == held, name
     assert not [c for c in calls if c["params"].get("UserName") in bystanders and not c["action"].startswith(READS)]
-    # One "deleted" message per user, naming the approver for the 50; one summary.
+    # One "deleted" message per user, naming the approver for the stale ones; one summary.
     for name in [*deleted, *DIRECT, RACED]:
         assert sum(m.startswith(f"IAM user {name} deleted by {CALLER}") for m in stack.messages) == 1, name
     assert sum(f", approved by {APPROVER}\n" in m for m in stack.messages) == USERS
@@ -126,10 +131,10 @@ def test_fifty_stale_users_are_each_deleted_once_under_throttling_with_a_worker_
     for killed in killed_tasks:
         retried = by_key[(killed["dag_run_id"], killed["task_id"], killed["map_index"])]
         assert (retried["state"], retried["try_number"] > killed["try_number"]) == ("success", True), retried
-    check_ten_and_the_race(stack, direct_states)
+    check_direct_runs_and_the_race(stack, direct_states)
 
 
-def trigger_ten_and_a_race(stack) -> list[str]:
+def trigger_direct_runs_and_a_race(stack) -> list[str]:
     """Offboard DIRECT, each by its own run (REST, and the CLI for the last), and RACED by two runs at once."""
     runs = [stack.trigger({"user_name": name, "reason": "e2e REST"}) for name in DIRECT[:-1]]
     conf = json.dumps({"user_name": DIRECT[-1]})
@@ -140,7 +145,7 @@ def trigger_ten_and_a_race(stack) -> list[str]:
     return [*runs, cli_run["dag_run_id"], *(stack.trigger({"user_name": RACED, "reason": f"race {i}"}) for i in (1, 2))]
 
 
-def check_ten_and_the_race(stack, states: dict[str, str]) -> None:
+def check_direct_runs_and_the_race(stack, states: dict[str, str]) -> None:
     *runs, first, second = states
     assert [states[run] for run in runs] == ["success"] * len(DIRECT), {run: stack.task_states(run) for run in runs}
     links = stack.api("GET", f"/dags/{OFFBOARDING}/dagRuns/{runs[0]}/taskInstances/delete_user/links")
