@@ -27,6 +27,9 @@ CREATED_BY_RUN_TAG = "lifecycle:created-by-run"
 RESTORED_FROM_TAG = "lifecycle:restored-from"
 #: The tags CreateUser adds besides the spec's, removed once the user is complete.
 MARKER_TAGS = (CREATED_BY_RUN_TAG, RESTORED_FROM_TAG)
+#: IAM's limit on all of a user's inline policies together, whitespace not counted.
+MAX_INLINE_POLICY_CHARACTERS = 2048
+POLICY_VERSIONS = ("2012-10-17", "2008-10-17")
 #: Characters IAM refuses in a tag value (it allows letters, digits, spaces and ``_.:/=+-@``; 256 at most).
 _NOT_IN_TAG_VALUE = re.compile(r"[^\w .:/=+\-@]")
 
@@ -55,6 +58,52 @@ def spec_from_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _document_reason(name: str, document: Any) -> tuple[str | None, str]:
+    """Why one inline policy document cannot be put, or None; and its JSON text as PutUserPolicy sends it."""
+    if isinstance(document, str):
+        try:
+            text, document = document, json.loads(document)
+        except ValueError:
+            return f"inline policy {name!r} is not JSON", ""
+    else:
+        text = json.dumps(document)
+    if not isinstance(document, dict):
+        return f"inline policy {name!r} is not a JSON object", text
+    if "Version" not in document:
+        return f"inline policy {name!r} has no Version (IAM needs {POLICY_VERSIONS[0]})", text
+    if document["Version"] not in POLICY_VERSIONS:
+        return f"inline policy {name!r} has Version {document['Version']!r} (IAM needs {POLICY_VERSIONS[0]})", text
+    statements = document.get("Statement")
+    statements = [statements] if isinstance(statements, dict) else statements
+    if not statements or not isinstance(statements, list):
+        return f"inline policy {name!r} has no Statement", text
+    if not all(isinstance(statement, dict) for statement in statements):
+        return f"inline policy {name!r} has a statement that is not an object", text
+    return None, text
+
+
+def invalid_inline_policies_reason(user_name: str, documents: dict[str, Any]) -> str | None:
+    """
+    Why the inline policies ``documents`` (name -> document, a dict or its JSON text) cannot all be put on the
+    user, naming the policy, or None: each must be a JSON object with a Version IAM knows and a Statement of
+    objects, and together they must fit IAM's :data:`MAX_INLINE_POLICY_CHARACTERS` (whitespace not counted).
+
+    Asked before CreateUser: a document IAM refuses, once the user exists, leaves a half-made user.
+    """
+    size = 0
+    for name, document in documents.items():
+        reason, text = _document_reason(name, document)
+        if reason:
+            return reason
+        size += len("".join(text.split()))
+    if size > MAX_INLINE_POLICY_CHARACTERS:
+        return (
+            f"inline policies of IAM user {user_name!r} are {size} characters without whitespace, over IAM's "
+            f"{MAX_INLINE_POLICY_CHARACTERS} for all of a user's inline policies"
+        )
+    return None
+
+
 def resolve_spec(params: dict[str, Any], run_id: str) -> dict[str, Any]:
     """
     The user to create, from exactly one of ``params["snapshot"]`` (a snapshot URI) or ``params["user_name"]``
@@ -78,6 +127,8 @@ def resolve_spec(params: dict[str, Any], run_id: str) -> dict[str, Any]:
         spec = {"user_name": user_name} | {key: params.get(key) for key in SPEC_KEYS}
         action, source = "created", "params"
     if reason := invalid_user_name_reason(spec["user_name"]):
+        raise ValueError(reason)
+    if reason := invalid_inline_policies_reason(spec["user_name"], spec["inline_policies"] or {}):
         raise ValueError(reason)
     return {
         "action": action,

@@ -227,3 +227,68 @@ def test_remove_markers_leaves_the_specified_tags(iam):
     TagUserOperator(task_id="t", user_name="alice", remove_keys=list(MARKER_TAGS)).execute(context={})
 
     assert iam.list_user_tags(UserName="alice")["Tags"] == [{"Key": "team", "Value": "data"}]
+
+
+# ---- inline policy documents, checked before CreateUser ------------------------------------------------------
+
+BIG = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}] * 40}
+BIG_SIZE = len(re.sub(r"\s", "", json.dumps(BIG)))  # IAM does not count whitespace
+BAD_DOCUMENTS = [
+    ('{"Version": "2012-10-17", "Statement": [', "'read' is not JSON"),
+    ([POLICY], "'read' is not a JSON object"),
+    ({"Statement": POLICY["Statement"]}, "'read' has no Version"),
+    ({"Version": "2020-01-01", "Statement": POLICY["Statement"]}, "'read' has Version '2020-01-01'"),
+    ({"Version": "2012-10-17"}, "'read' has no Statement"),
+    ({"Version": "2012-10-17", "Statement": []}, "'read' has no Statement"),
+    ({"Version": "2012-10-17", "Statement": ["s3:*"]}, "'read' has a statement that is not an object"),
+    (
+        BIG,
+        f"inline policies of IAM user 'new.hire' are {BIG_SIZE} characters without whitespace, over IAM's 2048",
+    ),
+]
+
+
+def provision(params: dict) -> None:
+    """The provisioning DAG's tasks up to the grants, in its order, each as the run runs it; the first failure
+    stops the run, as in Airflow."""
+    from tests.helpers import project_dagbag
+
+    dag = project_dagbag().dags["iam_user_provisioning"]
+    spec = dag.get_task("resolve_spec").python_callable(params=params, run_id=RUN_ID)
+    dag.get_task("check_references").python_callable(spec=spec, aws_conn_id="aws_default")
+    kwargs = {"task_id": "t", "user_name": spec["user_name"]}
+    ops.CreateUserOperator(**kwargs, path=spec["path"], tags=spec["tags"], markers=spec["markers"]).execute({})
+    ops.GrantUserOperator(
+        **kwargs, group_names=spec["groups"], policy_arns=[], policy_documents=spec["inline_policies"]
+    ).execute({})
+
+
+@pytest.mark.parametrize(("document", "reason"), BAD_DOCUMENTS, ids=[r[:30] for _, r in BAD_DOCUMENTS])
+def test_an_invalid_inline_policy_is_refused_before_create_user_naming_it(iam, iam_calls, document, reason):
+    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.sdk.execution_time.context import set_current_context
+
+    from tests.helpers import user_exists
+
+    iam.create_group(GroupName="developers")
+    params = {"user_name": "new.hire", "groups": ["developers"], "inline_policies": {"read": document}}
+    iam_calls.clear()
+
+    with set_current_context({}), pytest.raises(AirflowFailException) as raised:
+        provision(params)
+
+    assert reason in str(raised.value) and str(raised.value).endswith("; nothing was changed.")
+    assert "\n" not in str(raised.value)
+    assert not user_exists(iam, "new.hire")
+    assert [c for c in iam_calls if MUTATING.match(c)] == []
+
+
+def test_valid_inline_policies_as_objects_or_json_text_are_created(iam):
+    from airflow.sdk.execution_time.context import set_current_context
+
+    documents = {"read": POLICY, "text": json.dumps(POLICY, indent=4)}  # whitespace is not counted
+
+    with set_current_context({}):
+        provision({"user_name": "new.hire", "inline_policies": documents})
+
+    assert sorted(iam.list_user_policies(UserName="new.hire")["PolicyNames"]) == ["read", "text"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from iam_lifecycle import provisioning
 from iam_lifecycle.aws_hooks import SecretsManagerHook
 from iam_lifecycle.console_password import SECRET_PREFIX, random_password, store_console_password
-from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.errors import nothing_changed, nothing_more_changed
 from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
 from iam_lifecycle.params import invalid_user_name_reason
 
@@ -107,6 +107,9 @@ class GrantUserOperator(IamUserOperator):
         self.policy_documents = policy_documents
 
     def execute(self, context: Context) -> dict[str, list[str]]:
+        # resolve_spec checked them before CreateUser; checked again here, where they are put, before any grant.
+        if reason := provisioning.invalid_inline_policies_reason(self.user_name, dict(self.policy_documents or {})):
+            raise nothing_more_changed(reason)
         self.log.info(
             "Granting %s groups %s, managed policies %s, inline policies %s",
             self.user_name,
