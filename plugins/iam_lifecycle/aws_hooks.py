@@ -52,6 +52,10 @@ class OrganizationsHook(RequiredConnectionMixin, AdaptiveRetriesMixin, CheapCall
             items.extend(page[result_key])
         return items
 
+    def describe_account(self, account_id: str) -> dict[str, Any]:
+        """One account of the organization (DescribeAccount): ``Id``, ``Name``, ``Status``, ``State``…"""
+        return self.conn.describe_account(AccountId=account_id)["Account"]
+
     def list_accounts(self) -> list[dict[str, Any]]:
         """Every account of the organization (ListAccounts, all pages): ``Id``, ``Name``, ``Status``…"""
         return self._paginate("list_accounts", "Accounts")

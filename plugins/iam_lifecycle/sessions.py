@@ -139,22 +139,69 @@ class MemberAccountMixin:
             member.assume_role_kwargs["RoleSessionName"] = role_session_name_for(self.role_session_name)
         if external_id := wrapper.extra_config.get(EXTERNAL_ID_EXTRA):
             member.assume_role_kwargs["ExternalId"] = str(external_id)
-        self._protect_source_identity()
+        source_account = self._protect_source_identity()["Account"]
+        if source_account != self.member_account_id:
+            self._check_active_member(source_account)
         return member
 
-    def _protect_source_identity(self) -> None:
+    def _protect_source_identity(self) -> dict[str, Any]:
         """
         Protect the identity behind the connection whose credentials assume the member role (its own STS
         GetCallerIdentity, once per connection and process): the run acts as the member role, so otherwise the
-        organization connection's own IAM user could be offboarded in its account.
+        organization connection's own IAM user could be offboarded in its account. Returns that identity.
         """
         if self.aws_conn_id in _SOURCE_IDENTITIES:
-            return
+            return _SOURCE_IDENTITIES[self.aws_conn_id]
         from iam_lifecycle.aws_hooks import StsHook  # aws_hooks builds on this module
 
         identity = StsHook(aws_conn_id=self.aws_conn_id).conn.get_caller_identity()
         protection.protect_connection_identity(identity["Arn"], self.aws_conn_id)
         _SOURCE_IDENTITIES[self.aws_conn_id] = identity
+        return identity
+
+    def _check_active_member(self, source_account: str) -> None:
+        """
+        Refuse, before the member role is assumed, unless the member account is an ACTIVE member of the organization
+        of the connection (which acts in ``source_account``): one Organizations DescribeAccount with the
+        connection's own credentials, once per connection and account and process. A role that can be assumed is
+        not enough: a suspended account, or one outside the organization, is not where a run may act.
+
+        :raises AirflowFailException: not a member, not ACTIVE, no organization, or Organizations denied the check.
+        """
+        key = (self.aws_conn_id, self.member_account_id)
+        if key in _ACTIVE_MEMBERS:
+            return
+        from botocore.exceptions import ClientError
+
+        from iam_lifecycle.aws_hooks import OrganizationsHook  # aws_hooks builds on this module
+
+        account, conn = self.member_account_id, self.aws_conn_id or "the worker's credentials"
+        try:
+            described = OrganizationsHook(aws_conn_id=self.aws_conn_id).describe_account(account)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "AccountNotFoundException":
+                raise nothing_changed(
+                    f"account {account} is not a member of the organization of AWS connection {conn}"
+                ) from None
+            if code == "AWSOrganizationsNotInUseException":
+                raise nothing_changed(
+                    f"AWS connection {conn} acts in account {source_account}, which is in no AWS Organization, so it "
+                    f"cannot act in account {account} as a member account"
+                ) from None
+            if code in _RETRIED_ORGANIZATIONS_ERRORS:
+                raise  # nothing was changed either; the task's retries may get an answer
+            raise nothing_changed(
+                f"AWS connection {conn} could not tell whether account {account} is an ACTIVE member of its "
+                f"organization (organizations:DescribeAccount: {code or error})"
+            ) from None
+        # Organizations replaces Status with State (which adds e.g. PENDING_CLOSURE, SUSPENDED); read either.
+        state = described.get("State", described.get("Status"))
+        if state != "ACTIVE":
+            raise nothing_changed(
+                f"account {account} is {state} in the organization of AWS connection {conn}, not ACTIVE"
+            )
+        _ACTIVE_MEMBERS[key] = described
 
     def check_reached_account(self, account: str) -> None:
         """
@@ -172,6 +219,10 @@ class MemberAccountMixin:
 HookT = TypeVar("HookT", bound=MemberAccountMixin)
 #: The STS identity of each connection that assumed a member role in this process (see ``_protect_source_identity``).
 _SOURCE_IDENTITIES: dict[str | None, dict[str, Any]] = {}
+#: The member accounts found ACTIVE in the organization of each connection, in this process (``_check_active_member``).
+_ACTIVE_MEMBERS: dict[tuple[str | None, str], dict[str, Any]] = {}
+#: Organizations errors that say nothing about the account: the task fails with them as they are, and may retry.
+_RETRIED_ORGANIZATIONS_ERRORS = {"TooManyRequestsException", "ServiceException", "ConcurrentModificationException"}
 
 
 class CheapCallerMixin:

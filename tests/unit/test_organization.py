@@ -20,6 +20,7 @@ from iam_lifecycle.reports import account_report
 from iam_lifecycle.sessions import account_hook
 from iam_lifecycle.summaries import organization_offboarding_message, reconciliation_message
 from tests.helpers import set_connection
+from tests.organization_accounts import add_member_account
 
 MANAGEMENT = "123456789012"
 RUN_ID = "manual__1"
@@ -177,11 +178,18 @@ def deny_assume_role():
     BUILTIN_HANDLERS.remove(handler)
 
 
+@pytest.fixture
+def members(orgs):
+    """The ACTIVE member accounts these tests enter: 111111111111 dev, 222222222222 prod, 444444444444 gone."""
+    for account_id, name in [("111111111111", "dev"), ("222222222222", "prod"), ("444444444444", "gone")]:
+        add_member_account(orgs, account_id, name)
+
+
 def member(account_id: str, name: str) -> dict:
     return targets.member_target("aws_org", {"Id": account_id, "Name": name}, "IamLifecycleRole")
 
 
-def test_a_member_account_is_scanned_through_its_role_and_its_users_are_acted_on_there(orgs, deny_assume_role):
+def test_a_member_account_is_scanned_through_its_role_and_its_users_are_acted_on_there(members, deny_assume_role):
     hook = account_hook(IamHook, member("111111111111", "dev"), RUN_ID)
     hook.conn.create_user(UserName="idle")
     iam_backends["111111111111"]["aws"].users["idle"].create_date = datetime(2025, 1, 1)
@@ -244,7 +252,7 @@ def test_a_member_account_is_scanned_through_its_role_and_its_users_are_acted_on
     )
 
 
-def test_a_disabled_user_is_snapshotted_through_its_accounts_role(orgs, tmp_path, monkeypatch):
+def test_a_disabled_user_is_snapshotted_through_its_accounts_role(members, tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
     monkeypatch.delenv("AIRFLOW_VAR_IAM_LIFECYCLE_PROTECTED_USERS", raising=False)
     account_hook(IamHook, member("111111111111", "dev"), RUN_ID).conn.create_user(UserName="idle")
@@ -260,7 +268,7 @@ def test_a_disabled_user_is_snapshotted_through_its_accounts_role(orgs, tmp_path
 # ---- offboarding one person everywhere -------------------------------------------------------------------------------
 
 
-def test_the_user_is_looked_up_in_each_account_and_an_unreachable_one_is_kept_with_its_error(orgs, deny_assume_role):
+def test_the_user_is_looked_up_in_each_account_and_an_unreachable_one_is_kept_with_its_error(members, deny_assume_role):
     account_hook(IamHook, member("111111111111", "dev"), RUN_ID).conn.create_user(UserName="alice")
     boto3.client("iam", region_name="us-east-1").create_user(UserName="alice")  # the management account: not looked in
 
