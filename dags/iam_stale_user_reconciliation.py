@@ -47,8 +47,8 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import protection, reconciliation, reports, revocation, targets
-from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_by, approved_offboarding_conf, reconciliation_request
+from iam_lifecycle import approval_proof, protection, reconciliation, reports, revocation, targets
+from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs, reconciliation_request
 from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.operators.approval import ApprovalGateOperator
@@ -105,16 +105,29 @@ def write_reports(plan: dict, params: dict) -> dict[str, str]:
 
 @task(multiple_outputs=True)
 def request_approval(plan: dict, report_uris: dict) -> dict:
-    """Whether a person must approve (the plan acts on anyone) and what the approval page shows: per account
-    each user, its idle days and what will be done; how many are over the cap."""
-    return reconciliation_request(plan, report_uris)
+    """Whether there is anything to approve (the plan acts on anyone; whether a person is asked is the approval
+    policy's, for the run's mode), what the approval page shows (per account each user, its idle days and what
+    will be done; how many are over the cap), and the users it approves, with what the plan saw of each."""
+    targets_ = [
+        approval_proof.target(entry["account"], entry["user_name"], (entry.get("relied_on") or {}).get("user_id"))
+        | {"relied_on": entry.get("relied_on")}
+        for entry in plan["selected"]
+    ]
+    return reconciliation_request(plan, report_uris) | {"targets": targets_}
+
+
+def _approved(target: dict) -> dict:
+    """The approval the policy asks for this change of this user, checked before the task's first call."""
+    context = get_current_context()
+    user_id = (target.get("relied_on") or {}).get("user_id")
+    wanted = approval_proof.target(target["account"], target["user_name"], user_id)
+    return approval_proof.verify_for_change(context, context["params"]["mode"], wanted)
 
 
 @task
 def users_to_revoke(plan: dict, approval: dict) -> list[dict]:
-    """The users whose credentials go, each with its account, what to revoke (modes revoke and disable) and
-    who approved it (kept in its snapshot)."""
-    return [{**target, "approved_by": approved_by(approval)} for target in plan["revoke"]]
+    """The users whose credentials go, each with its account and what to revoke (modes revoke and disable)."""
+    return list(plan["revoke"])
 
 
 def _label_user(target: dict) -> None:
@@ -126,13 +139,16 @@ def snapshot_user(target: dict, run_id: str) -> dict:
     """Check the user again (the one the plan checked, not protected now, what the plan relied on still true),
     write its snapshot and resolve what to revoke; what changed is left alone and reported."""
     _label_user(target)
-    return revocation.prepare_revocation(target, run_id)
+    trail = _approved(target)
+    people = {"requested_by": trail["requested_by"], "approved_by": ", ".join(trail["approved_by"]) or None}
+    return revocation.prepare_revocation(target | people, run_id)
 
 
 @task(map_index_template="{{ user_label }}")
 def deactivate_access_keys(prepared: dict, run_id: str) -> dict:
     """Make the unused access keys Inactive, each checked again first (not used since the plan)."""
     _label_user(prepared)
+    _approved(prepared)
     return revocation.deactivate_unused_keys(prepared, run_id)
 
 
@@ -140,6 +156,7 @@ def deactivate_access_keys(prepared: dict, run_id: str) -> dict:
 def delete_login_profile(prepared: dict, run_id: str) -> dict:
     """Delete the unused console password, checked again first (not used, nor set, since the plan)."""
     _label_user(prepared)
+    _approved(prepared)
     return revocation.delete_unused_password(prepared, run_id)
 
 
@@ -147,14 +164,17 @@ def delete_login_profile(prepared: dict, run_id: str) -> dict:
 def tag_disabled(prepared: dict, run_id: str) -> dict:
     """Tag a disabled user lifecycle:disabled-at (mode disable), checked again first (still stale)."""
     _label_user(prepared)
+    _approved(prepared)
     return revocation.tag_disabled(prepared, run_id)
 
 
 @task
 def users_to_delete(plan: dict, approval: dict) -> list[dict]:
-    """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete), with the approver;
-    those runs ask no second approval."""
-    return [approved_offboarding_conf(conf, approval) for conf in plan["delete"]]
+    """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete), once the approval is
+    checked; each run names this one, whose approval its own changing tasks check."""
+    if not plan["delete"]:
+        return []
+    return approved_offboarding_confs(get_current_context(), "delete", plan["delete"])
 
 
 @task(trigger_rule="none_failed")
@@ -242,7 +262,12 @@ def iam_stale_user_reconciliation():
     # users_to_delete, and with them everything after. Not asked (nobody to act on): skipped, the same way.
     request = request_approval(plan, report_uris)
     approval = ApprovalGateOperator(
-        task_id=APPROVAL_TASK_ID, required=request["required"], subject=request["subject"], body=request["body"]
+        task_id=APPROVAL_TASK_ID,
+        change="{{ params.mode }}",
+        targets=request["targets"],
+        required=request["required"],
+        subject=request["subject"],
+        body=request["body"],
     )
 
     # revoke and disable: every snapshot is written before the first change (the tasks below wait for all of them).

@@ -11,10 +11,13 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
 3. **list_user_holdings**, **plan_offboarding** — one list call per kind of thing AWS requires removed before
    DeleteUser; the plan is every item by name, ARN or id.
 4. A **dry run** (`dry_run: true`) posts the plan to Slack (**post_plan**) and stops: no IAM change.
-5. **request_approval**, **approve_changes** — with `require_approval` (left empty: the Variable
-   `iam_lifecycle_require_approval`; absent: no), a person approves or rejects in the UI, seeing every item that
-   will be removed; Slack gets the link. Rejected, or no answer within `approval_timeout` seconds: nothing is
-   changed, and Slack says who rejected or that nobody answered. Not asked: the task is skipped and the run goes on.
+5. **request_approval**, **approve_changes** — when the approval policy (Variable
+   `iam_lifecycle_approval_policy`, change `offboarding`; default: no approval) or the param `require_approval`
+   asks, the people it names approve or reject in the UI, seeing who asked and every item that will be removed;
+   Slack gets the link. The person who triggered the run cannot approve it. Rejected, or no answer within
+   `approval_timeout` seconds: nothing is changed, and Slack says who rejected or that nobody answered. Every task
+   below checks the signed approval record itself before its first call: marking this task success, or clearing
+   a later one after a rejection, changes nothing.
 6. **take_snapshot** — the user's JSON snapshot, written and read back before the first change; it also finds
    the snapshots of earlier attempts on the same user (same UserId).
 7. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**. Nothing else is removed until
@@ -40,7 +43,8 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
 from iam_lifecycle.alerts import alert_offboarding_failure
-from iam_lifecycle.approval import APPROVAL_TASK_ID, REQUIRE_APPROVAL_VARIABLE
+from iam_lifecycle.approval import APPROVAL_TASK_ID
+from iam_lifecycle.approval_policy import APPROVAL_POLICY_VARIABLE
 from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.notifications import dry_run_message, offboarding_message, removal_outcomes
 from iam_lifecycle.operators.approval import ApprovalGateOperator
@@ -99,20 +103,13 @@ USER = "{{ params.user_name }}"
         "member_role_name": member_role_name_param(),
         "require_approval": Param(
             None,
-            # null: the Variable decides, so a deployment can require approval without changing any caller.
             type=["null", "boolean"],
             title="Require approval",
-            description=f"Wait for a person to approve in the Airflow UI before any change. Empty: the Variable "
-            f"{REQUIRE_APPROVAL_VARIABLE} decides (absent: no approval).",
+            description=f"Ask a person to approve in the Airflow UI before any change, even where the approval "
+            f"policy (Variable {APPROVAL_POLICY_VARIABLE}) does not. Empty or false cannot remove an approval the "
+            "policy requires.",
         ),
         "approval_timeout": approval_timeout_param(),
-        "approved_by": Param(
-            None,
-            type=["null", "string"],
-            title="Approved by",
-            description="Set by a DAG that triggers this run after its own approval (the reconciliation, the "
-            "organization's offboarding): the approver, kept in the snapshot and named in Slack.",
-        ),
     },
 )
 def iam_user_offboarding():
@@ -132,11 +129,12 @@ def iam_user_offboarding():
     plan >> is_dry_run() >> plan_text
     SlackWebhookOperator(task_id="post_plan", slack_webhook_conn_id="slack_default", message=plan_text)
 
-    request = request_approval(caller_arn=caller_arn.output, plan=plan)
+    request = request_approval(caller_arn=caller_arn.output, plan=plan, user=user.output)
     plan >> is_real_run() >> request
     approved = ApprovalGateOperator(
         task_id=APPROVAL_TASK_ID,
-        required=request["required"],
+        change="offboarding",
+        targets=request["targets"],
         subject=request["subject"],
         body=request["body"],
         # A rejection skips every task after it, whatever its trigger rule (delete_user's would let it run).
@@ -200,6 +198,7 @@ def iam_user_offboarding():
             snapshot,
             outcome,
             approved_by=snapshot.get("approved_by"),
+            requested_by=snapshot.get("requested_by"),
             removals=removal_outcomes(login_profile, list(detached or []), list(kinds or []), list(removed or [])),
         )
 

@@ -35,8 +35,8 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import organization, targets
-from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_conf, organization_request
+from iam_lifecycle import approval_proof, organization, targets
+from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs, organization_request
 from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.params import (
@@ -102,16 +102,21 @@ def iam_user_offboarding_organization():
 
     @task(multiple_outputs=True)
     def request_approval(plan: dict, params: dict) -> dict:
-        """Whether a person must approve (not a dry run, and the user exists somewhere) and what the approval page
-        shows: each account where the user will be offboarded, where it is absent or could not be looked for."""
-        return organization_request(plan, params)
+        """Whether there is anything to approve (not a dry run, and the user exists somewhere; whether a person is
+        asked is the approval policy's), what the approval page shows (each account where the user will be
+        offboarded, where it is absent or could not be looked for), and the accounts it approves."""
+        approved = [approval_proof.target(lookup["account"], params["user_name"], None) for lookup in plan["present"]]
+        return organization_request(plan, params) | {"targets": approved}
 
     # none_failed: runs after an approval, or when none was asked (a dry run); a rejection skips it, and every run.
     @task(trigger_rule="none_failed")
     def accounts_to_offboard(plan: dict, approval: dict | None) -> list[dict]:
-        """The conf of each iam_user_offboarding run to trigger, with the approver; those runs ask no second
-        approval (a mapping needs a task's own return value)."""
-        return [approved_offboarding_conf(conf, approval) for conf in plan["confs"]]
+        """The conf of each iam_user_offboarding run to trigger (a mapping needs a task's own return value), once the
+        approval the policy asks for is checked; each run names this one, whose approval its changing tasks check."""
+        context = get_current_context()
+        if context["params"]["dry_run"] or not plan["confs"]:
+            return list(plan["confs"])
+        return approved_offboarding_confs(context, "organization", plan["confs"])
 
     @task(trigger_rule="all_done")
     def summarize(plan: dict, params: dict, run_id: str) -> dict:
@@ -139,7 +144,12 @@ def iam_user_offboarding_organization():
     plan = where_it_exists(find_user.expand(target=list_accounts()))
     request = request_approval(plan)
     approval = ApprovalGateOperator(
-        task_id=APPROVAL_TASK_ID, required=request["required"], subject=request["subject"], body=request["body"]
+        task_id=APPROVAL_TASK_ID,
+        change="organization",
+        targets=request["targets"],
+        required=request["required"],
+        subject=request["subject"],
+        body=request["body"],
     )
     offboarded = trigger_offboardings(OFFBOARD_TASK_ID, accounts_to_offboard(plan, approval.output))
     summary = summarize(plan)

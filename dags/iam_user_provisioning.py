@@ -30,13 +30,16 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
+from iam_lifecycle import approval_proof
+from iam_lifecycle.approval import APPROVAL_TASK_ID, provisioning_request
 from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.notifications import provisioning_message
+from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.provisioning import CreateLoginProfileOperator, CreateUserOperator, GrantUserOperator
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, TagUserOperator
-from iam_lifecycle.params import aws_conn_id_param, refuse_unknown_conf_keys
+from iam_lifecycle.params import approval_timeout_param, aws_conn_id_param, refuse_unknown_conf_keys
 from iam_lifecycle.patterns import IAM_NAME, schema_pattern
 from iam_lifecycle.provisioning import MARKER_TAGS, missing_references_reason
 from iam_lifecycle.provisioning import resolve_spec as resolve
@@ -106,6 +109,7 @@ from iam_lifecycle.provisioning import resolve_spec as resolve
             description="Create a console password (reset at first sign-in), kept only in Secrets Manager.",
         ),
         "aws_conn_id": aws_conn_id_param("Airflow connection of the AWS account to create the user in."),
+        "approval_timeout": approval_timeout_param(),
     },
 )
 def iam_user_provisioning():
@@ -118,6 +122,11 @@ def iam_user_provisioning():
         except (ValueError, OSError) as error:
             raise nothing_changed(str(error)) from None
 
+    @task(multiple_outputs=True)
+    def request_approval(spec: dict) -> dict:
+        """What the approval page shows: the user and every access it will be given."""
+        return provisioning_request(spec)
+
     @task
     def check_references(spec: dict, aws_conn_id: str) -> None:
         """Refuse, before any change, when a group, managed policy or the boundary the user needs is missing."""
@@ -129,6 +138,18 @@ def iam_user_provisioning():
     checked = check_references(spec, aws_conn_id="{{ params.aws_conn_id }}")
     caller_arn >> checked
     user_name = spec["user_name"]
+    # Creating a user grants access: the approval policy's `provisioning` asks a person (default: one).
+    request = request_approval(spec)
+    checked >> request
+    approved = ApprovalGateOperator(
+        task_id=APPROVAL_TASK_ID,
+        change="provisioning",
+        targets=request["targets"],
+        subject=request["subject"],
+        body=request["body"],
+        # A rejection skips every task after it; each of them also checks the approval itself.
+        ignore_downstream_trigger_rules=True,
+    )
     created = CreateUserOperator(
         task_id="create_user",
         user_name=user_name,
@@ -136,8 +157,10 @@ def iam_user_provisioning():
         tags=spec["tags"],
         permissions_boundary=spec["permissions_boundary"],
         markers=spec["markers"],
+        # An approval the policy does not ask for is skipped, and the user is still created.
+        trigger_rule="none_failed",
     )
-    checked >> created
+    approved >> created
     grants = [
         GrantUserOperator(
             task_id="grant",
@@ -156,8 +179,10 @@ def iam_user_provisioning():
 
     @task
     def compose_message(spec: dict, caller_arn: str, login: dict | None) -> str:
-        """The Slack text: "IAM user NAME created|restored by CALLER", and the console password's secret ARN."""
-        return provisioning_message(spec, caller_arn, (login or {}).get("secret_arn"))
+        """The Slack text: "IAM user NAME created|restored by CALLER", who asked and approved, and the console
+        password's secret ARN."""
+        trail = approval_proof.verify_for_change(get_current_context(), "provisioning", None)
+        return provisioning_message(spec, caller_arn, (login or {}).get("secret_arn"), trail)
 
     message = compose_message(spec=spec, caller_arn=caller_arn.output, login=grants[-1].output)
     complete >> message

@@ -18,6 +18,8 @@ os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_DEFAULT_REGION="us-east-1",
+    # The key approval records are signed with (a deployment's approval task makes one on first use).
+    AIRFLOW_VAR_IAM_LIFECYCLE_APPROVAL_SECRET="test-approval-signing-key",
 )
 os.environ.pop("AWS_PROFILE", None)
 

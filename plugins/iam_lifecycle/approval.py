@@ -5,10 +5,9 @@ The approval task (:class:`iam_lifecycle.operators.approval.ApprovalGateOperator
 *Required actions* after the plan and before the first snapshot or change. Everything here is plain data in and
 out; the operator reads the Variables and hands their values to these functions.
 
-- ``iam_stale_user_reconciliation`` asks whenever its plan acts on someone (any mode but ``report``), and
-  ``iam_user_offboarding_organization`` whenever it is about to offboard someone (not in a dry run).
-- ``iam_user_offboarding`` asks when its param ``require_approval`` is true; left empty (null), the Variable
-  ``iam_lifecycle_require_approval`` decides, and when that is absent it does not ask.
+- Whether a run asks, and how many people, is the approval policy's (:mod:`iam_lifecycle.approval_policy`); a
+  run asks only when its plan acts on someone (not in a dry run, not in mode ``report``).
+- What proves an approval to the tasks that change IAM: :mod:`iam_lifecycle.approval_proof`.
 - Who may answer: the Variable ``iam_lifecycle_approvers``, a JSON list of the auth manager's user ids (or
   ``{"id", "name"}`` objects); absent or empty, anyone allowed to act on the DAG's runs.
 """
@@ -22,10 +21,9 @@ from typing import Any
 from iam_lifecycle.reconciliation import DISABLED_AT_TAG
 from iam_lifecycle.staleness import CREDENTIAL_NAMES, PASSWORD
 from iam_lifecycle.targets import target_label
-from iam_lifecycle.wording import counted
+from iam_lifecycle.wording import counted, quoted
 
 APPROVERS_VARIABLE = "iam_lifecycle_approvers"
-REQUIRE_APPROVAL_VARIABLE = "iam_lifecycle_require_approval"
 #: The approval task's id in every DAG that has one.
 APPROVAL_TASK_ID = "approve_changes"
 #: The param ``approval_timeout``'s default, in seconds: with no answer by then, nothing is changed.
@@ -60,23 +58,6 @@ def approvers(raw: str | None) -> list[dict[str, str]]:
         else:
             raise ValueError(f"Variable {APPROVERS_VARIABLE}: {item!r} is neither a user id nor {{'id', 'name'}}")
     return users
-
-
-def approval_required(param: bool | None, variable: str | None) -> bool:
-    """
-    Whether ``iam_user_offboarding`` asks: the param ``require_approval`` when it is true or false; when it is null,
-    the Variable ``iam_lifecycle_require_approval`` (``true``/``false``, any case); absent, no.
-
-    :raises ValueError: a Variable that says neither true nor false (a typo must not silently mean "no").
-    """
-    if param is not None:
-        return bool(param)
-    if variable is None or not variable.strip():
-        return False
-    word = variable.strip().strip('"').lower()
-    if word not in ("true", "false"):
-        raise ValueError(f"Variable {REQUIRE_APPROVAL_VARIABLE} must be true or false, not {variable!r}")
-    return word == "true"
 
 
 def duration(seconds: float) -> str:
@@ -122,12 +103,20 @@ def approved_by(answer: Mapping[str, Any] | None) -> str | None:
     return answer["by"] if answer and answer["approved"] else None
 
 
-def approved_offboarding_conf(conf: Mapping[str, Any], answer: Mapping[str, Any] | None) -> dict[str, Any]:
+def approved_offboarding_confs(context: Mapping[str, Any], change: str, confs: list[dict]) -> list[dict[str, Any]]:
     """
-    The conf of an ``iam_user_offboarding`` run triggered after this run's approval: it asks no second approval
-    (``require_approval`` false, whatever the Variable says) and records the approver (``approved_by``).
+    The confs of the ``iam_user_offboarding`` runs a run starts once its approval is checked (the policy's for
+    ``change``; :func:`iam_lifecycle.approval_proof.verify_for_change` fails otherwise). When people approved, each
+    conf names this run (``approval_run``), whose signed approval record the started run's changing tasks check:
+    no conf value is taken as an approval or an approver's name.
     """
-    return {**conf, "require_approval": False, "approved_by": approved_by(answer)}
+    from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY, verify_for_change
+
+    trail = verify_for_change(context, change, None)
+    if not trail["approved_by"]:
+        return [dict(conf) for conf in confs]
+    parent = {"dag_id": context["dag"].dag_id, "run_id": context["run_id"]}
+    return [{**conf, APPROVAL_RUN_KEY: parent} for conf in confs]
 
 
 # ---- what the approval page shows ----------------------------------------------------------------------------
@@ -261,7 +250,7 @@ def organization_request(plan: Mapping[str, Any], params: Mapping[str, Any]) -> 
     if params.get("exclude_account_ids"):
         lines.append(f"Left out: {', '.join(params['exclude_account_ids'])}.")
     if params.get("reason"):
-        lines.append(f"Reason: {_cell(params['reason'])}")
+        lines.append(f"Reason: {quoted(params['reason'])}")
     return {"required": not params.get("dry_run") and bool(present), "subject": subject, "body": "\n".join(lines)}
 
 
@@ -290,5 +279,35 @@ def offboarding_request(
         shown = ("yes" if items else "no") if isinstance(items, bool) else ", ".join(map(str, items)) or "none"
         lines.append(f"| {'login profile' if kind == 'login_profile' else plural} | {_cell(shown)} |")
     if params.get("reason"):
-        lines += ["", f"Reason: {_cell(params['reason'])}"]
+        lines += ["", f"Reason: {quoted(params['reason'])}"]
     return {"required": required, "subject": f"Delete IAM user {user} in account {account}?", "body": "\n".join(lines)}
+
+
+def provisioning_request(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    What ``iam_user_provisioning``'s approval asks: the user to create or restore and every access it will be
+    given (it grants access, so the default policy asks one person); ``targets`` is that user.
+
+    :param spec: as ``iam_lifecycle.provisioning.resolve_spec`` returns it.
+    """
+    user, verb = spec["user_name"], "Restore" if spec["action"] == "restored" else "Create"
+    lines = [
+        f"**{verb} IAM user `{user}`**"
+        + (f" from snapshot `{quoted(spec['source'])}`" if spec["action"] == "restored" else "")
+        + f". {NOTHING_UNLESS_APPROVED}",
+        "",
+        "| what | given |",
+        "| --- | --- |",
+        f"| path | {_cell(spec['path'])} |",
+        f"| permissions boundary | {_cell(spec['permissions_boundary'] or 'none')} |",
+        f"| groups | {_cell(', '.join(spec['groups']) or 'none')} |",
+        f"| managed policies | {_cell(', '.join(spec['managed_policy_arns']) or 'none')} |",
+        f"| inline policies | {_cell(', '.join(spec['inline_policies']) or 'none')} |",
+        f"| console password | {'yes (reset at first sign-in)' if spec['console_access'] else 'no'} |",
+        f"| tags | {_cell(', '.join(f'{k}={v}' for k, v in spec['tags'].items()) or 'none')} |",
+    ]
+    return {
+        "subject": f"{verb} IAM user {user}?",
+        "body": "\n".join(lines),
+        "targets": [{"account": None, "user_name": user, "user_id": None}],
+    }

@@ -7,6 +7,7 @@ from typing import Any
 
 from iam_lifecycle.approval import duration
 from iam_lifecycle.offboarding import active_access_keys
+from iam_lifecycle.wording import quoted
 
 #: How each kind of removed thing is named in a message, singular and plural.
 KIND_NAMES = {
@@ -80,9 +81,11 @@ def offboarding_message(
     outcome: Mapping[str, Any],
     approved_by: str | None = None,
     removals: Mapping[str, Mapping[str, list[str]]] | None = None,
+    requested_by: str | None = None,
 ) -> str:
     """
-    What an offboarding run did: 'IAM user NAME deleted by ARN' (', approved by USER' when a person approved it),
+    What an offboarding run did: 'IAM user NAME deleted by ARN, requested by USER' (', approved by USERS' when
+    people approved it),
     or that someone else deleted it first; what this run removed, what was already gone when it came to remove it,
     what a DeleteConflict found added during the run (and every addendum that recorded it), why, and the
     snapshot(s).
@@ -90,7 +93,8 @@ def offboarding_message(
     :param plan: what the run planned to remove; counted as removed only when ``removals`` is not given.
     :param snapshot: ``uri`` of this run's snapshot and ``earlier``: those of earlier attempts, oldest first.
     :param outcome: as ``iam_lifecycle.user_deletion.delete_user`` returns it (every addendum of the run).
-    :param approved_by: who approved the run (or the run that triggered it), if anyone.
+    :param approved_by: who approved the run (or the run that started it), if anyone.
+    :param requested_by: the Airflow user who triggered the run (or the run that started it), or "the schedule".
     :param removals: what the removal tasks did, by kind (:func:`removal_outcomes`).
     """
     removed = plan if removals is None else _tally(removals, "removed")
@@ -101,8 +105,10 @@ def offboarding_message(
             f"this run removed {removed_summary(removed)} before that. Snapshot: {snapshot['uri']}"
         )
     deleted = f"IAM user {user_name} deleted by {caller_arn}"
+    if requested_by:
+        deleted += f", requested by {quoted(requested_by)}"
     if approved_by:
-        deleted += f", approved by {approved_by}"
+        deleted += f", approved by {quoted(approved_by)}"
     if outcome["confirmed_by_retry"]:
         deleted += " (DeleteUser's answer was lost; its retry found the user gone)"
     lines = [deleted, f"Removed: {removed_summary(removed)}"]
@@ -114,7 +120,7 @@ def offboarding_message(
             f"(recorded in {', '.join(outcome['addenda'])})"
         )
     if reason:
-        lines.append(f"Reason: {reason}")
+        lines.append(f"Reason: {quoted(reason)}")
     lines.append(f"Snapshot: {snapshot['uri']}")
     if snapshot["earlier"]:
         lines.append(
@@ -137,7 +143,7 @@ def dry_run_message(user_name: str, caller_arn: str, plan: Mapping[str, list | b
         label = "login profile" if kind == "login_profile" else plural
         lines.append(f"- {label}: {_items(plan[kind])}")
     if reason:
-        lines.append(f"Reason: {reason}")
+        lines.append(f"Reason: {quoted(reason)}")
     lines.append("Nothing was changed.")
     return "\n".join(lines)
 
@@ -164,9 +170,21 @@ def still_holds_message(user_name: str, holdings: Mapping[str, Any] | None) -> s
     return f"{user_name} still holds: {sign_in}; {removed_summary(rest)}."
 
 
-def provisioning_message(spec: Mapping[str, Any], caller_arn: str, secret_arn: str | None) -> str:
-    """'IAM user NAME created|restored by ARN', what it was given, and where its console password is."""
-    lines = [f"IAM user {spec['user_name']} {spec['action']} by {caller_arn}"]
+def provisioning_message(
+    spec: Mapping[str, Any], caller_arn: str, secret_arn: str | None, trail: Mapping[str, Any] | None = None
+) -> str:
+    """
+    'IAM user NAME created|restored by ARN, requested by USER, approved by USERS', what it was given, and where its
+    console password is.
+
+    :param trail: who asked for the run and who approved it (``iam_lifecycle.approval_proof.verify_for_change``).
+    """
+    headline = f"IAM user {spec['user_name']} {spec['action']} by {caller_arn}"
+    if trail and trail.get("requested_by"):
+        headline += f", requested by {quoted(trail['requested_by'])}"
+    if trail and trail.get("approved_by"):
+        headline += f", approved by {quoted(', '.join(trail['approved_by']))}"
+    lines = [headline]
     if spec["action"] == "restored":
         lines.append(f"From snapshot: {spec['source']}")
     lines.append(
@@ -188,23 +206,30 @@ def approval_request_message(
     link: str | None,
     approvers: list[str],
     timeout_seconds: float | None,
+    requested_by: str | None = None,
 ) -> str:
     """
-    'Approval needed: SUBJECT', the run, the link to its approval page in the Airflow UI (None: ``[api] base_url``
-    is not set), who may answer, and what happens without an answer.
+    'Approval needed: SUBJECT', the run and who asked for it, the link to its approval page in the Airflow UI
+    (None: ``[api] base_url`` is not set), who may answer, and what happens without an answer.
     """
     where = link or f"task {task_id} of the run in the Airflow UI (set [api] base_url for a link)"
-    who = ", ".join(approvers) or "anyone allowed to act on this DAG's runs"
+    who = ", ".join(quoted(name) for name in approvers) or "anyone allowed to act on this DAG's runs"
     last = f"Who may answer: {who}."
     if timeout_seconds:
         last += f" With no answer within {duration(timeout_seconds)}, nothing is changed."
+    asked = f", requested by {quoted(requested_by)}," if requested_by else ""
     return "\n".join(
         [
             f"Approval needed: {subject}",
-            f"{dag_id} run {run_id} waits for a person to approve or reject it: {where}",
+            f"{dag_id} run {run_id}{asked} waits for a person to approve or reject it: {where}",
             last,
         ]
     )
+
+
+def approval_answer_refused_message(dag_id: str, run_id: str, subject: str, who: str, why: str) -> str:
+    """'Approval refused: SUBJECT (DAG run RUN): WHY. The run still waits for an approver.'"""
+    return f"Approval refused: {subject} ({dag_id} run {run_id}): {quoted(why)}. The run still waits for an approver."
 
 
 def approval_decision_message(dag_id: str, run_id: str, subject: str, phrase: str) -> str:

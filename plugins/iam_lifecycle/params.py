@@ -12,6 +12,7 @@ from typing import Any
 from airflow.sdk import Param
 
 from iam_lifecycle.approval import DEFAULT_TIMEOUT_SECONDS
+from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.patterns import ACCOUNT_ID, CONN_ID, IAM_NAME, PARENT_ID, is_whole, schema_pattern
 from iam_lifecycle.sessions import DEFAULT_MEMBER_ROLE
@@ -38,14 +39,17 @@ def invalid_user_name_reason(user_name: object) -> str | None:
     return None
 
 
-def unknown_conf_keys_reason(conf: Mapping[str, Any] | None, params: Iterable[str]) -> str | None:
+def unknown_conf_keys_reason(
+    conf: Mapping[str, Any] | None, params: Iterable[str], also: Iterable[str] = ()
+) -> str | None:
     """
-    Why a run's conf cannot be acted on because it has keys that are not params of the DAG, naming each, or None.
+    Why a run's conf cannot be acted on because it has keys that are not params of the DAG (nor in ``also``: keys
+    no trigger form offers, which the tasks that read them check), naming each, or None.
 
     Airflow ignores such keys: ``"dryRun": true`` (or ``"dry_run "``) would be read as no dry run at all.
     """
     names = set(params)
-    unknown = sorted(set(conf or {}) - names)
+    unknown = sorted(set(conf or {}) - names - set(also))
     if not unknown:
         return None
     keys = ", ".join(repr(key) for key in unknown)
@@ -61,7 +65,8 @@ def refuse_unknown_conf_keys(context: Mapping[str, Any]) -> None:
     dag_run, dag = context.get("dag_run"), context.get("dag")
     if dag_run is None or dag is None:  # an operator executed on its own, outside any run
         return
-    if reason := unknown_conf_keys_reason(getattr(dag_run, "conf", None), dag.params):
+    # A run another DAG starts after its own approval names that run; the changing tasks check it.
+    if reason := unknown_conf_keys_reason(getattr(dag_run, "conf", None), dag.params, also=[APPROVAL_RUN_KEY]):
         raise nothing_changed(reason)
 
 

@@ -149,7 +149,8 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
 
     :param target: one of ``plan_reconciliation``'s ``revoke`` entries: the user, its account, ``reason``,
         ``tags`` to add, ``credentials``: the unused credentials (revoke mode) or None for every credential
-        (disable mode), ``relied_on`` and ``approved_by``: who approved the run (kept in the snapshot).
+        (disable mode), ``relied_on``, and ``requested_by`` and ``approved_by``: who asked for the run and who
+        approved it (kept in the snapshot).
     :return: ``target`` with ``snapshot_uri`` (None when nothing is to be done), ``access_keys`` (``id`` and the
         ``last_use`` the plan saw), ``password`` (None, or the ``last_used`` and ``set`` the plan saw),
         ``tags`` and ``left_alone``.
@@ -191,6 +192,7 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
         run_id=run_id,
         reason=target["reason"],
         approved_by=target.get("approved_by"),
+        requested_by=target.get("requested_by"),
     )
     relied_on = (target.get("relied_on") or {}) | {"user_id": found["UserId"]}
     return {**target, "relied_on": relied_on, "snapshot_uri": uri, "access_keys": keys, "password": password,

@@ -63,6 +63,7 @@ def build_snapshot(
     taken_at: datetime.datetime,
     addendum_to: str | None = None,
     approved_by: str | None = None,
+    requested_by: str | None = None,
 ) -> dict[str, Any]:
     """
     The snapshot document.
@@ -72,7 +73,10 @@ def build_snapshot(
     :param inline_documents: inline policy name -> policy document.
     :param addendum_to: for what a run removed after its snapshot (items added during the run): the URI of the
         run's snapshot. An addendum is written beside it and is not a restore point of its own.
-    :param approved_by: the person who approved the run in the Airflow UI (None: no approval was asked).
+    :param approved_by: the people who approved the run in the Airflow UI, comma-separated (None: no approval
+        was asked).
+    :param requested_by: the Airflow user who triggered the run (or of the run whose approval it relies on), or
+        "the schedule".
     """
     snapshot = {
         "version": SNAPSHOT_VERSION,
@@ -81,6 +85,7 @@ def build_snapshot(
         "caller_arn": caller_arn,
         "reason": reason,
         "approved_by": approved_by,
+        "requested_by": requested_by,
         "user": {
             "UserName": user["UserName"],
             "UserId": user["UserId"],
@@ -115,6 +120,7 @@ def write_user_snapshot(
     reason: str,
     addendum_to: str | None = None,
     approved_by: str | None = None,
+    requested_by: str | None = None,
 ) -> str:
     """
     Fetch the inline policies' documents, write the user's snapshot and return its URI; raise if it can't.
@@ -135,6 +141,7 @@ def write_user_snapshot(
         taken_at=datetime.datetime.now(datetime.UTC),
         addendum_to=addendum_to,
         approved_by=approved_by,
+        requested_by=requested_by,
     )
     uri = write_snapshot(snapshot, storage_root())
     log.info("Snapshot of %s written to %s", user["UserName"], uri)

@@ -9,7 +9,7 @@ from typing import Any
 from iam_lifecycle.approval import approved_by, decision_phrase
 from iam_lifecycle.staleness import CREDENTIAL_NAMES
 from iam_lifecycle.targets import target_label
-from iam_lifecycle.wording import counted
+from iam_lifecycle.wording import counted, quoted
 
 
 def _stale_user_line(entry: Mapping[str, Any]) -> str:
@@ -166,5 +166,5 @@ def organization_offboarding_message(
     if params.get("exclude_account_ids"):
         lines.append(f"Left out: {', '.join(params['exclude_account_ids'])}")
     if params.get("reason"):
-        lines.append(f"Reason: {params['reason']}")
+        lines.append(f"Reason: {quoted(params['reason'])}")
     return "\n".join(lines)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Variable, get_current_context, task
+from airflow.sdk import get_current_context, task
 
 from iam_lifecycle import approval as approval_module
-from iam_lifecycle import offboarding, snapshots
+from iam_lifecycle import approval_proof, last_use, offboarding, snapshots
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.sessions import account_hook
@@ -48,18 +48,15 @@ def is_real_run(params: dict[str, Any]) -> bool:
 
 
 @task(multiple_outputs=True)
-def request_approval(params: dict[str, Any], caller_arn: str, plan: dict[str, Any]) -> dict[str, Any]:
+def request_approval(params: dict[str, Any], caller_arn: str, plan: dict[str, Any], user: dict[str, Any]) -> dict:
     """
-    Whether this run waits for a person's approval — the param `require_approval`; left empty, the Variable
-    `iam_lifecycle_require_approval` (absent: no) — and what the approval page shows: the user, the account, and
-    every item that will be removed. Returns `required`, `subject` and `body`.
+    What the approval page shows (the user, the account, and every item that will be removed) and whom it
+    approves. Whether anyone is asked is the approval policy's (Variable `iam_lifecycle_approval_policy`, change
+    `offboarding`; the param `require_approval` can ask where it does not). Returns `subject`, `body`, `targets`.
     """
-    variable = Variable.get(approval_module.REQUIRE_APPROVAL_VARIABLE, default=None)
-    try:
-        required = approval_module.approval_required(params.get("require_approval"), variable)
-    except ValueError as error:
-        raise nothing_changed(str(error)) from None
-    return approval_module.offboarding_request(params, caller_arn, plan, required)
+    request = approval_module.offboarding_request(params, caller_arn, plan, True)
+    account = params.get("account_id") or caller_arn.split(":")[4]
+    return request | {"targets": [approval_proof.target(account, user["UserName"], user["UserId"])]}
 
 
 #: Errors of a snapshot store that no retry can fix (no such bucket or folder, no permission, a bad URI).
@@ -75,15 +72,24 @@ def take_snapshot(
 
     Returns `uri` (this run's snapshot), `earlier`: snapshots of the same user (same UserId) written before,
     oldest first — after a run that failed part way, the oldest is the user as it was before the first change —
-    and `approved_by`, kept in the snapshot: who approved this run (`approval`, the approval task's answer), or,
-    for a run triggered by another DAG after its own approval, the conf's `approved_by`.
+    and `requested_by` and `approved_by`, kept in the snapshot: who triggered this run and who approved it, as the
+    signed approval record says (this run's, or the one of the run that started it after its own approval). First,
+    the approval the policy asks for is checked: without it nothing is written or changed.
     A store that cannot be written fails the run at once, with nothing changed.
     """
     context = get_current_context()
     params = context["params"]
-    approver = approval_module.approved_by(approval) or params.get("approved_by")
+    account = params.get("account_id") or caller_arn.split(":")[4]
+    trail = approval_proof.verify_for_change(
+        context, "offboarding", approval_proof.target(account, user["UserName"], user["UserId"])
+    )
+    approver = ", ".join(trail["approved_by"]) or None
     hook = account_hook(IamHook, params, context["run_id"])  # the run's account, a member account's role too
     offboarding.confirm_before_first_change(hook, user, caller_arn)  # still the checked user, after any wait
+    # Started by the reconciliation after its approval: the user must not have been used since its plan.
+    relied_on = (trail["target"] or {}).get("relied_on")
+    if reason := last_use.offboarding_relied_on_reason(hook, user["UserName"], relied_on):
+        raise nothing_changed(reason)
     try:
         uri = snapshots.write_user_snapshot(
             hook,
@@ -93,8 +99,9 @@ def take_snapshot(
             run_id=context["run_id"],
             reason=params.get("reason") or "",  # the trigger form sends an emptied Reason as null
             approved_by=approver,
+            requested_by=trail["requested_by"],
         )
         earlier = snapshots.earlier_snapshots(snapshots.storage_root(), user, before=uri)
     except PERMANENT_STORAGE_ERRORS as error:
         raise nothing_changed(f"the snapshot could not be written ({type(error).__name__}: {error})") from None
-    return {"uri": uri, "earlier": earlier, "approved_by": approver}
+    return {"uri": uri, "earlier": earlier, "approved_by": approver, "requested_by": trail["requested_by"]}

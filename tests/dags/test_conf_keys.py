@@ -15,7 +15,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.handlers import BUILTIN_HANDLERS
 
-from iam_lifecycle.approval import approved_offboarding_conf
+from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
 from iam_lifecycle.organization import plan_offboardings
 from iam_lifecycle.params import unknown_conf_keys_reason
 from iam_lifecycle.reconciliation import offboarding_conf
@@ -88,7 +88,7 @@ def test_the_reason_names_every_unknown_key_and_the_params_there_are():
 
     assert reason == (
         "conf keys 'dryRun', 'dry_run ' are not params of this DAG (its params: account_id, approval_timeout, "
-        "approved_by, aws_conn_id, dry_run, member_role_name, reason, require_approval, user_name)"
+        "aws_conn_id, dry_run, member_role_name, reason, require_approval, user_name)"
     )
     assert unknown_conf_keys_reason({"user_name": "victim", "dry_run": True}, params) is None
     assert unknown_conf_keys_reason(None, params) is None
@@ -101,5 +101,7 @@ def test_the_confs_other_dags_trigger_the_offboarding_with_are_all_its_params():
     candidate = {"user_name": "a", "reason": "stale", "aws_conn_id": "aws_org"} | lookup
 
     for conf in (organization_conf, offboarding_conf(candidate), offboarding_conf({**candidate, "account_id": None})):
-        approved = approved_offboarding_conf(conf, {"approved": True, "by": "ops"})
-        assert unknown_conf_keys_reason(approved, params) is None, approved
+        # As approval.approved_offboarding_confs makes it: the run names its parent, which is no param.
+        approved = {**conf, APPROVAL_RUN_KEY: {"dag_id": "iam_stale_user_reconciliation", "run_id": "r"}}
+        assert unknown_conf_keys_reason(approved, params, also=[APPROVAL_RUN_KEY]) is None, approved
+        assert unknown_conf_keys_reason(approved, params) is not None

@@ -16,7 +16,7 @@ from tests.helpers import project_dagbag
 
 #: Per DAG, the params a person may leave empty. The others have a default the form fills in, or are required.
 OPTIONAL = {
-    "iam_user_offboarding": {"reason", "account_id", "member_role_name", "require_approval", "approved_by"},
+    "iam_user_offboarding": {"reason", "account_id", "member_role_name", "require_approval"},
     "iam_user_provisioning": {
         "snapshot",
         "user_name",
@@ -130,6 +130,10 @@ def test_an_emptied_reason_gives_slack_texts_without_a_reason_line(dags):
         outcome=outcome,
         plan=PLAN,
         snapshot={"uri": "file:///snapshots/a.json", "earlier": []},
+        login_profile={"removed": ["alice"], "already_gone": []},
+        detached=[{"removed": PLAN["managed_policies"], "already_gone": []}],
+        kinds=[{"kind": "groups", "items": PLAN["groups"]}],
+        removed=[{"removed": PLAN["groups"], "already_gone": []}],
     )
 
     assert deleted.splitlines() == [

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from iam_lifecycle import offboarding, snapshots, user_deletion
+from iam_lifecycle.operators.approved import ApprovedChangeMixin
 from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
 from iam_lifecycle.protection import protected_patterns
 
@@ -36,11 +37,12 @@ class ListUserHoldingsOperator(IamUserOperator):
         return holdings
 
 
-class PinnedUserOperator(IamUserOperator):
+class PinnedUserOperator(ApprovedChangeMixin, IamUserOperator):
     """
-    Base of the operators that change a user: given ``user`` (the user as the run checked it), each reads the user
-    again before its first call and refuses, changing nothing, when it is another user now (another ``UserId``)
-    or a protected one (see ``iam_lifecycle.offboarding.pinned_user``).
+    Base of the operators that change a user. Before its first call each checks the approval the policy asks for
+    (the signed record of the run's approval, or of the run that started it: ``iam_lifecycle.approval_proof``);
+    given ``user`` (the user as the run checked it), it reads the user again and refuses, changing nothing, when
+    it is another user now (another ``UserId``) or a protected one (see ``iam_lifecycle.offboarding.pinned_user``).
 
     :param user: the user as the run checked it, e.g. ``GetUserOperator``'s output (templated). None: not pinned.
     :param caller_arn: the identity the run acts as, for the protection re-check (templated).

@@ -9,6 +9,7 @@ from iam_lifecycle import provisioning
 from iam_lifecycle.aws_hooks import SecretsManagerHook
 from iam_lifecycle.console_password import SECRET_PREFIX, random_password, store_console_password
 from iam_lifecycle.errors import nothing_changed, nothing_more_changed
+from iam_lifecycle.operators.approved import ApprovedChangeMixin
 from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
 from iam_lifecycle.params import invalid_user_name_reason
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class CreateUserOperator(IamUserOperator):
+class CreateUserOperator(ApprovedChangeMixin, IamUserOperator):
     """
     Create an IAM user with its path, tags and permissions boundary, plus marker tags that let a later attempt
     recognise it; fail (without retry) if a user of that name exists without one of the markers.
@@ -76,7 +77,7 @@ class CreateUserOperator(IamUserOperator):
         return {key: user[key] for key in ("UserName", "UserId", "Arn")} | {"continued": True}
 
 
-class GrantUserOperator(IamUserOperator):
+class GrantUserOperator(ApprovedChangeMixin, IamUserOperator):
     """
     Give a user its groups (AddUserToGroup), managed policies (AttachUserPolicy) and inline policies
     (PutUserPolicy), one call each. Every call is safe to repeat, so a resumed run repeats them all.
@@ -126,7 +127,7 @@ class GrantUserOperator(IamUserOperator):
         )
 
 
-class CreateLoginProfileOperator(IamUserOperator):
+class CreateLoginProfileOperator(ApprovedChangeMixin, IamUserOperator):
     """
     Give a user console access with a random password kept only in AWS Secrets Manager.
 

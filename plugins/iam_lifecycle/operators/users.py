@@ -13,6 +13,7 @@ from iam_lifecycle.aws_hooks import StsHook
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook, user_as_data
 from iam_lifecycle.links import IamUserConsoleLink
+from iam_lifecycle.operators.approved import ApprovedChangeMixin
 from iam_lifecycle.params import invalid_user_name_reason, refuse_unknown_conf_keys
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class GetUserOperator(IamUserOperator):
         return data
 
 
-class TagUserOperator(IamUserOperator):
+class TagUserOperator(ApprovedChangeMixin, IamUserOperator):
     """
     Add tags to a user (TagUser), or remove some (UntagUser); a key the user already has gets the new value, a
     key it does not have is fine to remove.
