@@ -55,7 +55,9 @@ def _cpu_seconds(stack) -> dict[str, float]:
 
 
 def _load(accounts: list[str | None], log) -> dict:
-    with distributed(dag_ids=(RECONCILIATION_DAG_ID, "iam_user_offboarding")) as stack:
+    # The benchmark's one user both triggers and approves: a policy that says so explicitly (four eyes aside).
+    policy = {"AIRFLOW_VAR_IAM_LIFECYCLE_APPROVAL_POLICY": json.dumps({"requester_may_approve": True})}
+    with distributed(dag_ids=(RECONCILIATION_DAG_ID, "iam_user_offboarding"), extra_env=policy) as stack:
         conn_ids = []
         per_account = USERS // len(accounts)
         for index, account in enumerate(accounts):

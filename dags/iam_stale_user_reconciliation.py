@@ -182,13 +182,16 @@ def compose_message(plan: dict, report_uris: dict, params: dict, run_id: str) ->
     """The Slack text: per account the counts, stale and exempt users, the report file, what was done (or that
     the approval was refused)."""
     # Read, not wired: a rejection skips every task wired right after the approval, and this one must run.
-    ti = get_current_context()["ti"]
-    approval = ti.xcom_pull(task_ids=APPROVAL_TASK_ID)
+    context = get_current_context()
+    ti, approval = context["ti"], approval_proof.recorded_answer(context)
     results = (
         ti.xcom_pull(task_ids=REVOCATION_TASK_IDS, map_indexes=range(len(plan["revoke"]))) if plan["revoke"] else []
     )
     done, left_alone = revocation.what_was_done(plan, list(results or []))
-    text = reconciliation_message(done, report_uris, run_id, params["max_idle_days"], approval=approval)
+    requested_by = approval_proof.requester(context["dag_run"])
+    text = reconciliation_message(
+        done, report_uris, run_id, params["max_idle_days"], approval=approval, requested_by=requested_by
+    )
     return "\n".join([text, *left_alone])
 
 

@@ -121,9 +121,9 @@ def iam_user_offboarding_organization():
     @task(trigger_rule="all_done")
     def summarize(plan: dict, params: dict, run_id: str) -> dict:
         """How each account's offboarding ended (read from its run), and the Slack summary; runs whatever they did."""
-        ti = get_current_context()["ti"]
+        context = get_current_context()
         # Read, not wired: a rejection skips every task wired right after the approval, and this one must run.
-        approval = ti.xcom_pull(task_ids=APPROVAL_TASK_ID)
+        ti, approval = context["ti"], approval_proof.recorded_answer(context)
         ended = []
         if approval is None or approval["approved"]:  # not asked, or approved; refused: no run was triggered
             run_ids = ti.xcom_pull(
@@ -131,7 +131,14 @@ def iam_user_offboarding_organization():
             )
             ended = organization.outcomes(plan, run_ids or [], lambda rid: ti.get_dagrun_state(OFFBOARDING_DAG_ID, rid))
         return {
-            "text": organization_offboarding_message(params, run_id, plan, ended, approval=approval),
+            "text": organization_offboarding_message(
+                params,
+                run_id,
+                plan,
+                ended,
+                approval=approval,
+                requested_by=approval_proof.requester(context["dag_run"]),
+            ),
             "failed": organization.failed_reason(plan, ended),
         }
 

@@ -38,9 +38,14 @@ def _in(account: str | None) -> dict[str, str]:
     return {"account": account} if account else {}
 
 
-def start_deleting(stack: Standalone, conf: dict) -> str:
-    """Trigger the reconciliation in mode delete with ``conf``, approve it once it asks; return the run id."""
-    run_id = stack.trigger({"mode": "delete"} | conf, dag_id=RECONCILIATION_DAG_ID)
+def start_deleting(stack: Standalone, conf: dict, requested_by: str | None = None) -> str:
+    """
+    Trigger the reconciliation in mode delete with ``conf`` (as the user ``requested_by``; None: the stack's admin),
+    approve it as the admin once it asks; return the run id. The requester cannot approve its own run unless the
+    approval policy allows it.
+    """
+    requester = stack.as_user(requested_by) if requested_by else stack
+    run_id = requester.trigger({"mode": "delete"} | conf, dag_id=RECONCILIATION_DAG_ID)
     stack.wait_for_approval(APPROVAL_TASK_ID, run_id, dag_id=RECONCILIATION_DAG_ID)
     stack.answer(run_id, "Approve", APPROVAL_TASK_ID, dag_id=RECONCILIATION_DAG_ID)
     return run_id

@@ -148,6 +148,26 @@ def refusal(
     return None
 
 
+def recorded_answer(context: Mapping[str, Any]) -> dict[str, Any] | None:
+    """
+    This run's approval as the messages tell it (``approved``, ``by``, ``timed_out``, ``timeout_seconds``), from
+    its signed record only: an answer anyone could have posted as XCom is not told as an approval. None when no
+    signed record of this run exists (not asked, or marked success by hand).
+    """
+    from iam_lifecycle.approval import APPROVAL_TASK_ID
+
+    record = context["ti"].xcom_pull(task_ids=APPROVAL_TASK_ID, key=RECORD_KEY)
+    key = signing_key()
+    if key is None or not signed_by(record, key) or record.get("run_id") != context["run_id"]:
+        return None
+    return {
+        "approved": record["outcome"] == "approved",
+        "by": record.get("answered_by"),
+        "timed_out": record["outcome"] == "timed_out",
+        "timeout_seconds": record.get("timeout_seconds"),
+    }
+
+
 def approver_names(record: Mapping[str, Any] | None) -> list[str]:
     """The approvers' names in the order they answered (none when there is no record)."""
     return [approval.get("name") or approval["id"] for approval in (record or {}).get("approvals") or []]

@@ -99,6 +99,8 @@ def offboarding_message(
     """
     removed = plan if removals is None else _tally(removals, "removed")
     gone = {} if removals is None else _tally(removals, "already_gone")
+    if not plan.get("login_profile"):
+        gone.pop("login_profile", None)  # DeleteLoginProfile is called whatever the listing said: none is no news
     if outcome["gone_before"]:
         return (
             f"IAM user {user_name} was already deleted when this run ({caller_arn}) came to delete it; "
@@ -198,6 +200,10 @@ def provisioning_message(
     return "\n".join(lines)
 
 
+#: How every approval request in Slack begins.
+APPROVAL_NEEDED = "Approval needed: "
+
+
 def approval_request_message(
     dag_id: str,
     run_id: str,
@@ -220,7 +226,7 @@ def approval_request_message(
     asked = f", requested by {quoted(requested_by)}," if requested_by else ""
     return "\n".join(
         [
-            f"Approval needed: {subject}",
+            f"{APPROVAL_NEEDED}{subject}",
             f"{dag_id} run {run_id}{asked} waits for a person to approve or reject it: {where}",
             last,
         ]

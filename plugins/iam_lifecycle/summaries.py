@@ -72,6 +72,7 @@ def reconciliation_message(
     max_idle_days: int,
     limit: int = 50,
     approval: Mapping[str, Any] | None = None,
+    requested_by: str | None = None,
 ) -> str:
     """
     The stale-user report: per account the counts, the stale users (up to ``limit``, stalest first, with their
@@ -116,8 +117,10 @@ def reconciliation_message(
         )
     else:
         lines.append(f"Offboarded {len(plan['selected'])}, each by its own iam_user_offboarding run: {acted}")
+    if requested_by:
+        lines.append(f"Requested by {quoted(requested_by)}.")
     if approved := approved_by(approval):
-        lines.append(f"Approved by {approved}.")
+        lines.append(f"Approved by {quoted(approved)}.")
     if plan["over_cap"]:
         over_cap = counted(len(plan["over_cap"]), "stale user")
         lines.append(f"Not touched, over the cap (max_users={plan['max_users']}): {over_cap}.")
@@ -134,6 +137,7 @@ def organization_offboarding_message(
     plan: Mapping[str, Any],
     ended: list[dict[str, Any]],
     approval: Mapping[str, Any] | None = None,
+    requested_by: str | None = None,
 ) -> str:
     """
     The summary of ``iam_user_offboarding_organization``: where the user was deleted (in a dry run: where its plan
@@ -158,7 +162,9 @@ def organization_offboarding_message(
     if approval is not None and not approval["approved"]:
         lines[1] = f"Not approved ({decision_phrase(approval)}): nothing was changed"
     elif approved := approved_by(approval):
-        lines[1] += f" (approved by {approved})"
+        lines[1] += f" (approved by {quoted(approved)})"
+    if requested_by:
+        lines.append(f"Requested by {quoted(requested_by)}")
     lines += [
         f"FAILED in {target_label(e)}: its iam_user_offboarding run {e['run_id']} ended {e['state']}" for e in not_done
     ]

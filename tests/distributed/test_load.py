@@ -16,9 +16,10 @@ from collections import Counter
 
 import pytest
 
+from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
 from local.load import seed_idle_users, start_deleting
 from local.standalone import RECONCILIATION_DAG_ID
-from tests.fixtures.distributed import APPROVER, ON_THE_STACK
+from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK
 from tests.helpers import holdings, user_exists
 
 pytestmark = pytest.mark.e2e
@@ -78,7 +79,7 @@ def test_stale_users_are_each_deleted_once_under_throttling_with_a_worker_killed
         {"throttle_fraction": 0.2, "throttle_mutating_only": True, "seed": 15, "delay": {HELD_ACTION: DELAYED}}
     )
 
-    run_id = start_deleting(stack, {"max_users": USERS})
+    run_id = start_deleting(stack, {"max_users": USERS}, requested_by=NOT_AN_APPROVER)
     direct = trigger_direct_runs_and_a_race(stack)
     worker, killed_tasks = kill_a_worker_while_it_offboards(stack)
     assert worker.running_processes() == [], "a process of the killed worker survived"
@@ -108,21 +109,20 @@ def test_stale_users_are_each_deleted_once_under_throttling_with_a_worker_killed
     assert sum(f", approved by {APPROVER}\n" in m for m in stack.messages) == USERS
     assert any(m for m in stack.messages if f"Offboarded {USERS}, each by its own iam_user_offboarding run: " in m)
 
-    # One offboarding run per user, with the approver and the reconciliation's reason, none asking again.
+    # One offboarding run per user, naming the reconciliation's run (whose approval it checks) and its reason.
     runs = [
         r
         for r in stack.api("GET", f"/dags/{OFFBOARDING}/dagRuns?limit=100")["dag_runs"]
         if run_id in (r["conf"].get("reason") or "")
     ]
     assert sorted(r["conf"]["user_name"] for r in runs) == deleted
-    assert {(r["state"], r["conf"]["approved_by"], r["conf"]["require_approval"]) for r in runs} == {
-        ("success", APPROVER, False)
-    }
+    parent = {"dag_id": RECONCILIATION_DAG_ID, "run_id": run_id}
+    assert {(r["state"], str(r["conf"][APPROVAL_RUN_KEY])) for r in runs} == {("success", str(parent))}
     for name in deleted:
         # (Two, when the killed worker was writing this one's: the retry writes it again.)
         snapshots = [json.loads(s.read_text()) for s in (stack.home / "snapshots" / ACCOUNT / name).glob("*.json")]
         assert snapshots and all(s["reason"].startswith("stale: idle ") for s in snapshots), name
-        assert {s["approved_by"] for s in snapshots} == {APPROVER}, name
+        assert {(s["requested_by"], s["approved_by"]) for s in snapshots} == {(NOT_AN_APPROVER, APPROVER)}, name
 
     # Both workers did work; what the killed one was running was retried and finished.
     instances = offboarding_task_instances(stack)

@@ -42,9 +42,11 @@ def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they
     held = {name: holdings(stack.iam, name) for name in (*USERS, "bystander")}
     stack.clear_calls()
 
+    # Requested by a user who may trigger runs; approved, or not, by the approver (four eyes).
+    requester = stack.as_user(NOT_AN_APPROVER)
     conf = {"require_approval": True, "reason": "JIRA-13"}
-    rejected, approved = (stack.trigger(conf | {"user_name": name}) for name in USERS[:2])
-    ignored = stack.trigger(conf | {"user_name": "ignored.user", "approval_timeout": 5})
+    rejected, approved = (requester.trigger(conf | {"user_name": name}) for name in USERS[:2])
+    ignored = requester.trigger(conf | {"user_name": "ignored.user", "approval_timeout": 5})
 
     # Waiting for a person: nothing changed, Slack has the link, the page shows the plan and who may answer.
     stack.wait_for_approval(APPROVAL_TASK_ID, rejected, approved)
@@ -71,10 +73,10 @@ def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they
     assert not user_exists(stack.iam, "approved.user")
     assert {c["params"].get("UserName") for c in stack.mutating_calls()} == {"approved.user"}
     [snapshot] = (stack.home / "snapshots" / ACCOUNT / "approved.user").glob("*.json")
-    assert json.loads(snapshot.read_text())["approved_by"] == APPROVER
-    assert any(
-        m.startswith(f"IAM user approved.user deleted by {CALLER}, approved by {APPROVER}\n") for m in stack.messages
-    )
+    kept = json.loads(snapshot.read_text())
+    assert (kept["requested_by"], kept["approved_by"]) == (NOT_AN_APPROVER, APPROVER)
+    deleted = f"IAM user approved.user deleted by {CALLER}, requested by {NOT_AN_APPROVER}, approved by {APPROVER}\n"
+    assert any(m.startswith(deleted) for m in stack.messages)
 
     # Rejected, and not answered in time: nothing changed (no snapshot either), and Slack says why.
     for name in ("rejected.user", "ignored.user", "bystander"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.seed import EVERYTHING, NOTHING, seed_user
-from tests.fixtures.e2e import run_dag
+from tests.fixtures.e2e import REQUESTED_BY, run_dag
 from tests.helpers import holdings, user_exists
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def test_offboards_a_user_holding_everything_and_leaves_the_bystander(sandbox):
     serials = [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
     assert held["mfa_devices"][0] not in serials
     assert sandbox.messages == [
-        "IAM user alice deleted by arn:aws:sts::123456789012:user/moto\n"
+        f"IAM user alice deleted by arn:aws:sts::123456789012:user/moto, requested by {REQUESTED_BY}\n"
         "Removed: 12 managed policies, 2 inline policies, 3 group memberships, 2 access keys, 1 SSH public key, "
         "1 signing certificate, 1 service-specific credential, 1 MFA device, 1 login profile\n"
         "Reason: left the company\n"
@@ -68,7 +68,8 @@ def test_offboards_a_user_holding_nothing(sandbox):
     assert result.state == "success", result.task_states
     assert not user_exists(sandbox.iam, "carol")
     assert sandbox.messages == [
-        "IAM user carol deleted by arn:aws:sts::123456789012:user/moto\nRemoved: nothing\n"
+        f"IAM user carol deleted by arn:aws:sts::123456789012:user/moto, requested by {REQUESTED_BY}\n"
+        "Removed: nothing\n"
         f"Snapshot: {result.xcom('take_snapshot')['uri']}"
     ]
 

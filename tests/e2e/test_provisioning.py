@@ -6,13 +6,21 @@ import json
 
 import pytest
 
+from iam_lifecycle.notifications import APPROVAL_NEEDED
 from sandbox.seed import EVERYTHING, seed_user
-from tests.fixtures.e2e import run_dag
+from tests.fixtures.e2e import REQUESTED_BY, run_dag
 from tests.helpers import described, has_login_profile, holdings, user_exists
 
 pytestmark = pytest.mark.e2e
 
 POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+#: Who asked for a provisioning run and who approved it (the e2e harness answers every approval as "approver").
+PEOPLE = f"requested by {REQUESTED_BY}, approved by approver"
+
+
+def outcomes(sandbox) -> list[str]:
+    """The Slack texts but the approval requests: what the runs did."""
+    return [text for text in sandbox.messages if not text.startswith(APPROVAL_NEEDED)]
 
 
 def test_offboard_then_restore_brings_back_everything_but_credentials(sandbox):
@@ -33,8 +41,8 @@ def test_offboard_then_restore_brings_back_everything_but_credentials(sandbox):
     after = holdings(iam, "alice")
     assert after["keys"] == after["mfa"] == after["ssh"] == after["certs"] == after["service"] == []
     assert not has_login_profile(iam, "alice")
-    [message] = sandbox.messages
-    assert message.startswith("IAM user alice restored by arn:aws:sts::123456789012:user/moto\n")
+    [message] = outcomes(sandbox)
+    assert message.startswith(f"IAM user alice restored by arn:aws:sts::123456789012:user/moto, {PEOPLE}\n")
     assert f"From snapshot: {snapshot_uri}" in message
 
 
@@ -65,8 +73,10 @@ def test_onboarding_from_a_spec_without_console_access(sandbox):
         "inline": {"extra": POLICY},
     }
     assert not has_login_profile(iam, "newbie")
-    assert sandbox.messages[0].startswith("IAM user newbie created by arn:aws:sts::123456789012:user/moto\n")
-    assert "Secrets Manager" not in sandbox.messages[0]
+    assert outcomes(sandbox)[0].startswith(
+        f"IAM user newbie created by arn:aws:sts::123456789012:user/moto, {PEOPLE}\n"
+    )
+    assert "Secrets Manager" not in outcomes(sandbox)[0]
 
 
 def test_onboarding_with_console_access_keeps_the_password_only_in_secrets_manager(sandbox):
@@ -79,7 +89,7 @@ def test_onboarding_with_console_access_keeps_the_password_only_in_secrets_manag
     secret_arn = result.xcom("create_login_profile")["secret_arn"]
     password = sandbox.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
     assert len(password) >= 20
-    [message] = sandbox.messages
+    [message] = outcomes(sandbox)
     assert secret_arn in message and password not in message
     for task_id in ("resolve_spec", "create_user", "create_login_profile", "compose_message"):
         assert password not in json.dumps(result.xcom(task_id))
@@ -107,7 +117,7 @@ def test_bad_requests_are_refused_with_nothing_changed(sandbox, conf, reason):
     assert result.state == "failed"
     assert sandbox.mutating_calls() == []
     assert holdings(sandbox.iam, "alice") == before
-    assert reason in sandbox.messages[0] and "nothing was changed" in sandbox.messages[0]
+    assert reason in outcomes(sandbox)[0] and "nothing was changed" in outcomes(sandbox)[0]
 
 
 def offboarded_alice(sandbox) -> tuple[dict, str]:
@@ -136,7 +146,7 @@ def test_a_restore_whose_group_and_policy_were_deleted_is_refused_naming_both_wi
     assert result.state == "failed"
     assert sandbox.mutating_calls() == []
     assert not user_exists(iam, "alice")
-    [alert] = sandbox.messages
+    [alert] = outcomes(sandbox)
     assert f"missing in IAM: group team-group-0, managed policy {policy}; nothing was changed." in alert
     assert result.task_states["check_references"] == "failed"
 
@@ -166,5 +176,5 @@ def test_a_restore_that_lost_create_users_answer_and_failed_half_way_is_complete
     assert described(iam, "alice") == before  # complete, and the markers are gone
     assert second.xcom("create_user") == first.xcom("create_user")  # the same user, continued
     assert "CreateUser" not in [c["action"] for c in sandbox.calls()]
-    [message] = sandbox.messages
-    assert message.startswith("IAM user alice restored by arn:aws:sts::123456789012:user/moto\n")
+    [message] = outcomes(sandbox)
+    assert message.startswith(f"IAM user alice restored by arn:aws:sts::123456789012:user/moto, {PEOPLE}\n")

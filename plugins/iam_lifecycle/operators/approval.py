@@ -130,9 +130,11 @@ class ApprovalGateOperator(ApprovalOperator):
         return policy, needed, allowed
 
     def execute(self, context: Context) -> Any:
-        _, needed, allowed = self._policy(context)
         wanted = self.required if isinstance(self.required, bool) else str(self.required).lower() == "true"
-        if not wanted or needed == 0:
+        if not wanted:  # nothing to change (a report, nobody selected, a dry run): no policy to read
+            raise AirflowSkipException("Nothing in this run needs an approval: it changes nothing")
+        _, needed, allowed = self._policy(context)
+        if needed == 0:
             raise AirflowSkipException("No approval is needed for this run (approval policy)")
         approval_proof.signing_key(create=True)
         self.response_timeout = timedelta(seconds=self._timeout_seconds())
@@ -149,8 +151,12 @@ class ApprovalGateOperator(ApprovalOperator):
             return []
         return list(record.get("approvals") or [])
 
-    def _record(self, context: Context, outcome: str, phrase: str, approvals: list, needed: int) -> dict[str, Any]:
+    def _record(
+        self, context: Context, outcome: str, phrase: str, approvals: list, needed: int, answer: dict
+    ) -> dict[str, Any]:
         record = {
+            "answered_by": answer["by"],
+            "timeout_seconds": answer.get("timeout_seconds"),
             "dag_id": context["dag"].dag_id,
             "run_id": context["run_id"],
             "change": self.change,
@@ -189,7 +195,7 @@ class ApprovalGateOperator(ApprovalOperator):
             phrase = "approved by " + ", ".join(a["name"] for a in approvals)
             answer["by"] = ", ".join(a["name"] for a in approvals)
         context["ti"].xcom_push(
-            key=approval_proof.RECORD_KEY, value=self._record(context, outcome, phrase, approvals, needed)
+            key=approval_proof.RECORD_KEY, value=self._record(context, outcome, phrase, approvals, needed, answer)
         )
         # A rejection skips the tasks after this one by raising, which pushes no return value: push the answer
         # first, so the run's report can say who rejected.
