@@ -18,18 +18,22 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
    `approval_timeout` seconds: nothing is changed, and Slack says who rejected or that nobody answered. Every task
    below checks the signed approval record itself before its first call: marking this task success, or clearing
    a later one after a rejection, changes nothing.
-6. **take_snapshot** — the user's JSON snapshot, written and read back before the first change; it also finds
-   the snapshots of earlier attempts on the same user (same UserId).
-7. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**. Nothing else is removed until
-   they succeed, so no failure can leave a console password without MFA.
+6. **take_snapshot** — reads the user again first (after any approval wait): another UserId (deleted and
+   recreated) or a protection added meanwhile stops the run here, having changed nothing. Then the user's JSON
+   snapshot, written and read back before the first change; it also finds the snapshots of earlier attempts on
+   the same user (same UserId). Every later task that changes the user reads it again before its first call.
+7. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**, as the user is when they act (a
+   password or key created since the listing goes too). Nothing else is removed until they succeed, so no failure
+   can leave a console password without MFA.
 8. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; alongside,
    **remove_user_items** — one mapped task per other kind the user holds, labelled with the kind: inline
    policies, groups, access keys, SSH keys, signing certificates, service-specific credentials, MFA devices.
 9. **delete_user** — reads the user again (a recreated user, another UserId, or one protected meanwhile stops
-   the run); a DeleteConflict records what is left in a snapshot addendum, removes it and tries again.
-10. **notify_slack** — "IAM user NAME deleted by CALLER ARN" (", approved by USER" when approved), what was
-   removed and the snapshot(s). Any task failing for good posts its own alert instead, with what the user still
-   holds once changes have begun.
+   the run); a DeleteConflict records what is left in a snapshot addendum, removes it and tries again; giving up,
+   it takes sign-in away again first.
+10. **notify_slack** — "IAM user NAME deleted by CALLER ARN" (", approved by USER" when approved), what this run
+   removed (and what was already gone), every addendum, and the snapshot(s). Any task failing for good posts its
+   own alert instead, with what the user still holds once changes have begun.
 
 Trigger with `{"user_name": "alice", "reason": "JIRA-123", "dry_run": false}`. With `account_id` (and
 `member_role_name`, default `IamLifecycleRole`), every AWS call of the run acts in that member account of an AWS

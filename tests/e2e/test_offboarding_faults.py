@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from sandbox.seed import EVERYTHING, NOTHING, PASSWORD, seed_user
-from tests.fixtures.e2e import run_dag
+from tests.fixtures.e2e import REQUESTED_BY, run_dag
 from tests.helpers import described, has_login_profile, holdings, user_exists
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +74,8 @@ def test_a_lost_delete_user_answer_is_reported_as_deleted_with_counts(sandbox):
     assert sandbox.injected_faults() == {"DeleteUser:lost": 1}
     assert not user_exists(sandbox.iam, "alice")
     assert sandbox.messages == [
-        "IAM user alice deleted by arn:aws:sts::123456789012:user/moto (DeleteUser's answer was lost; its retry "
+        f"IAM user alice deleted by arn:aws:sts::123456789012:user/moto, requested by {REQUESTED_BY} (DeleteUser's "
+        "answer was lost; its retry "
         "found the user gone)\n"
         "Removed: 2 managed policies, 1 access key\n"
         f"Snapshot: {result.xcom('take_snapshot')['uri']}"
@@ -191,6 +192,7 @@ def test_a_user_recreated_and_protected_before_the_first_change_keeps_everything
     ]
     # Just before the listing's last call: what the run plans is the old user's.
     sandbox.set_faults({"before": {"ListMFADevices": {"requests": recreate}}})
+    sandbox.clear_calls()  # the seeding's
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
 
@@ -220,6 +222,7 @@ def test_a_user_protected_after_the_snapshot_is_not_changed_by_any_removal(sandb
     }
     # The snapshot reads the inline policy's document after take_snapshot has read the user again.
     sandbox.set_faults({"before": {"GetUserPolicy": {"requests": [protect]}}})
+    sandbox.clear_calls()  # the seeding's
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
 

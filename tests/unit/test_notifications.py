@@ -64,9 +64,23 @@ def test_the_offboarding_message_counts_what_this_run_removed_and_names_every_ad
 
 
 def test_a_user_deleted_by_someone_else_is_reported_with_what_this_run_removed():
-    removals = {"managed_policies": {"removed": [], "already_gone": PLAN["managed_policies"]}}
+    removals = {
+        "managed_policies": {"removed": [], "already_gone": PLAN["managed_policies"]},
+        "login_profile": {"removed": [], "already_gone": ["alice"]},
+    }
     outcome = {"deleted": False, "confirmed_by_retry": False, "gone_before": True, "leftovers": {}, "addenda": []}
 
     text = offboarding_message("alice", CALLER, None, PLAN, {"uri": "u", "earlier": []}, outcome, removals=removals)
 
     assert "this run removed nothing before that" in text
+
+
+def test_no_password_to_delete_is_not_news_when_the_listing_found_none():
+    """The sign-in task calls DeleteLoginProfile whatever the listing said; NoSuchEntity then is no news."""
+    removals = {"login_profile": {"removed": [], "already_gone": ["alice"]}}
+    outcome = {"deleted": True, "confirmed_by_retry": False, "gone_before": False, "leftovers": {}, "addenda": []}
+    plan = PLAN | {"login_profile": False}
+
+    text = offboarding_message("alice", CALLER, None, plan, {"uri": "u", "earlier": []}, outcome, removals=removals)
+
+    assert "Already gone" not in text
