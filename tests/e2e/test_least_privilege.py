@@ -355,7 +355,7 @@ def test_the_member_roles_trust_policy_lets_only_the_named_identity_assume_it_wi
 
 
 def test_the_organization_policy_allows_exactly_what_listing_the_accounts_and_entering_one_call(monkeypatch):
-    """Run under in-process moto: listing with and without organizational units, and one member hook's first call."""
+    """Run under in-process moto: listing with and without organizational units, and each member hook's first call."""
     from botocore.handlers import BUILTIN_HANDLERS
     from moto import mock_aws
 
@@ -375,11 +375,16 @@ def test_the_organization_policy_allows_exactly_what_listing_the_accounts_and_en
         with mock_aws():
             orgs = boto3.client("organizations", region_name="us-east-1")
             orgs.create_organization(FeatureSet="ALL")
-            unit = orgs.create_organizational_unit(ParentId=orgs.list_roots()["Roots"][0]["Id"], Name="workloads")
+            root = orgs.list_roots()["Roots"][0]["Id"]
+            unit = orgs.create_organizational_unit(ParentId=root, Name="workloads")
+            dev = orgs.create_account(AccountName="dev", Email="dev@example.com")["CreateAccountStatus"]["AccountId"]
+            orgs.move_account(AccountId=dev, SourceParentId=root, DestinationParentId=unit["OrganizationalUnit"]["Id"])
             called.clear()
-            [target] = organization_targets("aws_org")
+            found = organization_targets("aws_org")
             organization_targets("aws_org", organizational_unit_ids=[unit["OrganizationalUnit"]["Id"]])
-            account_hook(StsHook, target, "manual__1").get_caller_arn()
+            # The management account (the connection's own) and a member one (checked ACTIVE with DescribeAccount).
+            for target in found:
+                account_hook(StsHook, target, "manual__1").get_caller_arn()
     finally:
         BUILTIN_HANDLERS.remove(handler)
 
