@@ -45,10 +45,10 @@ from __future__ import annotations
 import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from iam_lifecycle import approval_proof, protection, reconciliation, reports, revocation, targets
 from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs, reconciliation_request
+from iam_lifecycle.compat import AirflowFailException
 from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.operators.approval import ApprovalGateOperator
@@ -124,7 +124,8 @@ def _approved(target: dict) -> dict:
     return approval_proof.verify_for_change(context, context["params"]["mode"], wanted)
 
 
-@task
+# none_failed: runs after an approval, or when the policy asks none (skipped); a rejection skips it.
+@task(trigger_rule="none_failed")
 def users_to_revoke(plan: dict, approval: dict) -> list[dict]:
     """The users whose credentials go, each with its account and what to revoke (modes revoke and disable)."""
     return list(plan["revoke"])
@@ -168,7 +169,8 @@ def tag_disabled(prepared: dict, run_id: str) -> dict:
     return revocation.tag_disabled(prepared, run_id)
 
 
-@task
+# none_failed: runs after an approval, or when the policy asks none (skipped); a rejection skips it.
+@task(trigger_rule="none_failed")
 def users_to_delete(plan: dict, approval: dict) -> list[dict]:
     """The conf of each iam_user_offboarding run to trigger (empty unless mode is delete), once the approval is
     checked; each run names this one, whose approval its own changing tasks check."""

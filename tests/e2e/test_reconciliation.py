@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.fixtures.e2e import run_dag
+from tests.fixtures.e2e import REQUESTED_BY, run_dag
 from tests.helpers import has_login_profile, tags_of
 
 pytestmark = pytest.mark.e2e
@@ -109,6 +109,7 @@ def test_report_finds_exactly_the_stale_users_and_changes_nothing(sandbox, monke
             "Variable iam_lifecycle_protected_users",
             f"Report: file://{report_file}",
             "Report only: nothing was changed.",
+            f"Requested by {REQUESTED_BY}.",
         ]
     )
 
@@ -147,8 +148,9 @@ def test_revoke_takes_only_the_unused_credentials_and_leaves_every_user(sandbox,
         ("one-idle-key", "revoke"),
     }
     assert unused["not_judged"] == [{"user_name": "fresh", "reason": "created within the last 4 hours"}]
-    request, message = sandbox.messages  # the approval request (run_dag answers it), then the report
-    assert request.startswith("Approval needed: Revoke unused credentials of 2 IAM users in 1 account?")
+    # Revoking unused credentials asks nobody by default (the approval policy): it can run unattended.
+    [message] = sandbox.messages
+    assert result.task_states["approve_changes"] == "skipped"
     assert f"Revoked in account {ACCOUNT}: 1 access key deactivated, 1 console password deleted" in message
     assert "• not judged: fresh: created within the last 4 hours" in message
 
