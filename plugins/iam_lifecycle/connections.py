@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
+from iam_lifecycle.compat import AirflowFailException, AirflowNotFoundException
 from iam_lifecycle.errors import nothing_changed
 
 if TYPE_CHECKING:

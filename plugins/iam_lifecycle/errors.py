@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowFailException
+from iam_lifecycle.compat import AirflowFailException
 
 
 def nothing_changed(reason: str) -> AirflowFailException:

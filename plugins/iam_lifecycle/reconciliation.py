@@ -15,11 +15,11 @@ import datetime
 import logging
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
 from botocore.exceptions import ClientError
 
 from iam_lifecycle import last_use, protection, snapshots
 from iam_lifecycle.aws_hooks import StsHook
+from iam_lifecycle.compat import AirflowException
 from iam_lifecycle.connections import AccountMismatchError
 from iam_lifecycle.credential_report import fetch_credential_report
 from iam_lifecycle.hooks import IamHook

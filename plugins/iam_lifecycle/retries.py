@@ -14,8 +14,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from airflow.sdk import RetryDecision, RetryPolicy
 from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
+
+from iam_lifecycle.compat import RetryDecision, RetryPolicy
 
 #: IAM errors that mean "try again shortly".
 TRANSIENT_IAM_ERRORS = frozenset({"EntityTemporarilyUnmodifiable", "ConcurrentModification"})

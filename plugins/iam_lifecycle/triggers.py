@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+from iam_lifecycle.compat import ExceptionRetryPolicy, RetryAction, RetryRule, TriggerDagRunOperator
 
 OFFBOARDING_DAG_ID = "iam_user_offboarding"
 

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 from airflow.sdk import BaseNotifier, Variable
-from airflow.sdk.exceptions import AirflowSkipException
 
 from iam_lifecycle import approval, approval_policy, approval_proof
 from iam_lifecycle.alerts import post_text
+from iam_lifecycle.compat import AirflowSkipException
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.notifications import (
     approval_answer_refused_message,
