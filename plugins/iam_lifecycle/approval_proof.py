@@ -38,6 +38,9 @@ PROGRESS_KEY = "approval_progress"
 #: The conf key naming the run whose approval a started run relies on: ``{"dag_id", "run_id"}``.
 APPROVAL_RUN_KEY = "approval_run"
 SCHEDULE = "the schedule"
+#: Which approved changes may start a run of another change: a reconciliation's deletion and an organization's
+#: offboarding start offboardings; nothing else does (a revoke's approval never covers a deletion).
+STARTED_BY = {"offboarding": ("delete", "organization")}
 
 
 def _canonical(record: Mapping[str, Any]) -> bytes:
@@ -115,10 +118,12 @@ def refusal(
     requester_may_approve: bool,
     valid_seconds: int | None = None,
     now: datetime | None = None,
+    changes: tuple[str, ...] | None = None,
 ) -> str | None:
     """
     Why ``record`` does not prove an approval of ``needed`` people for ``wanted`` in run ``dag_id``/``run_id``,
-    or None when it does. ``valid_seconds`` (for a parent's approval): how old its last answer may be.
+    or None when it does. ``valid_seconds`` (for a parent's approval): how old its last answer may be;
+    ``changes``: the changes whose approval counts (e.g. a revoke's approval never covers a deletion).
     """
     where = f"run {run_id} of {dag_id}"
     if record is None or key is None:
@@ -127,6 +132,8 @@ def refusal(
         return f"the approval record of {where} is not one its approval task signed"
     if (record.get("dag_id"), record.get("run_id")) != (dag_id, run_id):
         return f"the approval record is for run {record.get('run_id')} of {record.get('dag_id')}, not {where}"
+    if changes is not None and record.get("change") not in changes:
+        return f"the approval of {where} was for {record.get('change')}, not {' or '.join(changes)}"
     if record.get("outcome") != "approved":
         return f"{where} was not approved ({record.get('phrase') or record.get('outcome')})"
     people = {approval["id"] for approval in record.get("approvals") or []}
@@ -203,9 +210,9 @@ def verify_for_change(context: Mapping[str, Any], change: str, wanted: Mapping[s
         if not (isinstance(parent, dict) and isinstance(parent.get("dag_id"), str) and parent.get("run_id")):
             raise nothing_changed(f"conf {APPROVAL_RUN_KEY} must be {{'dag_id', 'run_id'}}, not {parent!r}")
         dag_id, run_id, valid = parent["dag_id"], str(parent["run_id"]), policy.valid_seconds
-        needed = max(needed, 1)
+        needed, changes = max(needed, 1), STARTED_BY.get(change, ())
     else:
-        dag_id, run_id, valid = context["dag"].dag_id, context["run_id"], None
+        dag_id, run_id, valid, changes = context["dag"].dag_id, context["run_id"], None, (change,)
     if needed == 0:
         return {"requested_by": requester(dag_run), "approved_by": [], "approval_run": None, "target": None}
     record = ti.xcom_pull(task_ids=APPROVAL_TASK_ID, dag_id=dag_id, run_id=run_id, key=RECORD_KEY)
@@ -219,6 +226,7 @@ def verify_for_change(context: Mapping[str, Any], change: str, wanted: Mapping[s
         approvers=allowed,
         requester_may_approve=policy.requester_may_approve,
         valid_seconds=valid,
+        changes=changes,
     )
     if reason:
         raise nothing_changed(f"{change} needs the approval of {needed} (approval policy): {reason}")

@@ -215,7 +215,7 @@ def started(records: Records, **conf) -> dict:
 
 def test_a_started_run_is_covered_by_its_parents_approval_of_this_user():
     records = Records()
-    put(records, record(**PARENT, change="delete"), **PARENT)
+    put(records, record(**PARENT, change="delete"), **PARENT)  # a delete-mode reconciliation's
 
     trail = verify_for_change(started(records), "offboarding", USER)
 
@@ -226,12 +226,13 @@ def test_a_started_run_is_covered_by_its_parents_approval_of_this_user():
     ("stored", "reason"),
     [
         (None, "no approval was recorded by run p1 of iam_stale_user_reconciliation"),
-        (record(**PARENT, targets=[target(ACCOUNT, "stale-1", None)]), "does not hold IAM user u3"),
-        (record(**PARENT, targets=[target("210987654321", "u3", None)]), "does not hold IAM user u3"),
-        (record(**PARENT, at=NOW - timedelta(days=2)), "older than the policy's 86400 s"),
-        (record(**PARENT, outcome="rejected"), "was not approved"),
+        (record(**PARENT, change="delete", targets=[target(ACCOUNT, "stale-1", None)]), "does not hold IAM user u3"),
+        (record(**PARENT, change="delete", targets=[target("210987654321", "u3", None)]), "does not hold IAM user u3"),
+        (record(**PARENT, change="delete", at=NOW - timedelta(days=2)), "older than the policy's 86400 s"),
+        (record(**PARENT, change="delete", outcome="rejected"), "was not approved"),
+        (record(**PARENT, change="revoke"), "was for revoke, not delete or organization"),
     ],
-    ids=["forged-parent", "not-in-the-plan", "other-account", "too-old", "rejected-parent"],
+    ids=["forged-parent", "not-in-the-plan", "other-account", "too-old", "rejected-parent", "a-revoke-approval"],
 )
 def test_a_started_run_whose_parent_did_not_approve_this_user_recently_changes_nothing(stored, reason):
     records = Records()
