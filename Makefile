@@ -4,13 +4,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo airflow screenshots bench test test-tools lint clean
+.PHONY: demo airflow screenshots bench test test-tools lint clean wheel matrix lock
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The exact development set: requirements-dev.txt's ranges at the versions of constraints/development.txt.
+$(STAMP): requirements.txt requirements-dev.txt constraints/development.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -c constraints/development.txt -r requirements-dev.txt
 	touch $(STAMP)
+
+## wheel: build dist/iam_lifecycle-<version>-py3-none-any.whl (the iam_lifecycle package and its entry points)
+wheel: $(STAMP)
+	$(BIN)/uv build --wheel -o dist .
+	rm -rf build plugins/*.egg-info
+
+## matrix: the wheel on MWAA 3.2.1 and 3.3.1 (their constraints), Airflow 3.1.8 and the development set;
+## one environment: make matrix MATRIX=mwaa-3.2.1 (or mwaa-3.3.1, airflow-3.1.8, development)
+matrix: $(STAMP)
+	UV=$(BIN)/uv bash scripts/matrix.sh $(MATRIX)
+
+## lock: rewrite constraints/development.txt from a fresh install of requirements-dev.txt (review the diff)
+lock:
+	bash scripts/lock.sh
 
 ## demo: offboard a seeded user end to end on a local moto server and Slack stand-in
 demo: $(STAMP)
@@ -29,7 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 ## test: lint, then every test (first installing PostgreSQL, Redis and docker-compose where they are missing)
-test: $(STAMP) lint test-tools
+test: $(STAMP) lint test-tools matrix
 	$(BIN)/python -m pytest
 
 test-tools:
@@ -40,4 +55,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-matrix .airflow .pytest_cache .ruff_cache dist build
