@@ -10,8 +10,18 @@ WORKDIR /app
 COPY sandbox/ sandbox/
 EXPOSE 5000 8765
 
-# Airflow with the project's pinned runtime: the providers and boto3 of requirements.txt.
+# The iam-lifecycle wheel (pyproject.toml), built from the source tree.
+FROM python:3.12-slim AS wheel
+RUN pip install --no-cache-dir "uv>=0.13"
+WORKDIR /src
+COPY pyproject.toml ./
+COPY docs/installing.md docs/installing.md
+COPY plugins/iam_lifecycle plugins/iam_lifecycle
+RUN uv build --wheel -o /dist .
+
+# The official Airflow image plus the wheel. Its dependencies (requirements.txt's ranges: the providers, no boto3 of
+# ours) are installed only where the image lacks them: pinning apache-airflow to the image's version keeps pip from
+# up- or downgrading Airflow itself, and the image's own constraints keep every other version it ships.
 FROM apache/airflow:3.3.2 AS airflow
-COPY requirements.txt /requirements.txt
-# Pinning apache-airflow to the base image's version keeps pip from up- or downgrading Airflow itself.
-RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /requirements.txt
+COPY --from=wheel /dist/ /tmp/dist/
+RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /tmp/dist/iam_lifecycle-*.whl
