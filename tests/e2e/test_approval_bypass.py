@@ -82,6 +82,7 @@ def test_clearing_delete_user_after_a_rejection_changes_nothing(stack):
 def test_the_requester_cannot_approve_their_own_run(stack):
     seed_user(stack.iam, "own.user", SHAPE)
     held = holdings(stack.iam, "own.user")
+    stack.clear_calls()
     # admin is the one approver, and triggers the run: its own approval is refused, and the run keeps waiting.
     run_id = stack.trigger({"user_name": "own.user", "require_approval": True, "approval_timeout": 30})
     stack.wait_for_approval(APPROVAL_TASK_ID, run_id)

@@ -17,9 +17,10 @@ import json
 import pytest
 
 from iam_lifecycle.approval import APPROVAL_TASK_ID
+from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
 from sandbox.control import SandboxControl
 from sandbox.seed import EVERYTHING, ONE_OF_EACH, seed_user
-from tests.fixtures.distributed import APPROVER, ON_THE_STACK
+from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK
 from tests.fixtures.e2e import run_dag
 from tests.helpers import has_login_profile, holdings, tags_of, user_exists
 
@@ -151,7 +152,8 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack):
     stack.set_faults({"deny_assume_role": [broken]})
     stack.clear_calls()
     try:
-        run_id = stack.trigger(
+        # Requested by one user, approved by another (four eyes).
+        run_id = stack.as_user(NOT_AN_APPROVER).trigger(
             {
                 "user_name": "departing",
                 "reason": "JIRA-12",
@@ -162,7 +164,7 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack):
         )
         stack.wait_for_approval(APPROVAL_TASK_ID, run_id, dag_id="iam_user_offboarding_organization")
         stack.answer(run_id, "Approve", APPROVAL_TASK_ID, dag_id="iam_user_offboarding_organization")
-        state = stack.wait_for_run(run_id, dag_id="iam_user_offboarding_organization", timeout=300)
+        state = stack.wait_while_progressing(run_id, dag_id="iam_user_offboarding_organization")
     finally:
         stack.set_faults({})
     calls = stack.calls()  # before this test's own reads below
@@ -203,14 +205,18 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack):
     assert {(r["conf"]["aws_conn_id"], r["conf"]["member_role_name"], r["conf"]["dry_run"]) for r in runs} == {
         ("aws_default", ROLE, False)
     }
-    # Approved once for every account: each run records the approver and asks no second approval.
-    assert {(r["conf"]["approved_by"], r["conf"]["require_approval"]) for r in runs} == {(APPROVER, False)}
+    # Approved once for every account: each run names this one, whose signed approval its changing tasks check.
+    parent = {"dag_id": "iam_user_offboarding_organization", "run_id": run_id}
+    assert [r["conf"][APPROVAL_RUN_KEY] for r in runs] == [parent, parent]
     for account in (dev, prod):
         assert any(
             m.startswith(f"IAM user departing deleted by arn:aws:sts::{account}:assumed-role/{ROLE}/")
+            and f", requested by {NOT_AN_APPROVER}, approved by {APPROVER}\n" in m
             for m in stack.messages
         )
-        assert list((stack.home / "snapshots" / account / "departing").glob("*.json"))
+        [snapshot] = (stack.home / "snapshots" / account / "departing").glob("*.json")
+        kept = json.loads(snapshot.read_text())
+        assert (kept["requested_by"], kept["approved_by"]) == (NOT_AN_APPROVER, APPROVER)
 
     [summary] = [m for m in stack.messages if m.startswith("Offboarding IAM user departing from organization")]
     labels = {account: f"{account} {name}" for name, account in accounts.items()} | {MANAGEMENT: f"{MANAGEMENT} master"}
@@ -224,4 +230,4 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack):
         f"FAILED in {labels[broken]}: could not look for the user: An error occurred (AccessDenied) when calling "
         "the AssumeRole operation"
     )
-    assert summary.splitlines()[4:] == [f"Left out: {retired}", "Reason: JIRA-12"]
+    assert summary.splitlines()[4:] == [f"Left out: {retired}", "Reason: JIRA-12", f"Requested by {NOT_AN_APPROVER}"]
