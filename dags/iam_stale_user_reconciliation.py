@@ -99,7 +99,11 @@ def write_reports(plan: dict, params: dict) -> dict[str, str]:
     """The full report of each account as JSON beside the snapshots; account id -> URI."""
     context = get_current_context()
     return reports.write_reports(
-        plan, run_id=context["run_id"], now=context["dag_run"].run_after, max_idle_days=params["max_idle_days"]
+        plan,
+        run_id=context["run_id"],
+        now=context["dag_run"].run_after,
+        max_idle_days=params["max_idle_days"],
+        requested_by=approval_proof.requester(context["dag_run"]),
     )
 
 

@@ -76,15 +76,26 @@ def write_report(report: dict[str, Any], root: ObjectStoragePath) -> str:
     return snapshots.write_json(path, report)
 
 
-def write_reports(plan: dict[str, Any], *, run_id: str, now: datetime.datetime, max_idle_days: int) -> dict[str, str]:
-    """Write every scanned account's report under the snapshot root; account id -> URI."""
+def write_reports(
+    plan: dict[str, Any],
+    *,
+    run_id: str,
+    now: datetime.datetime,
+    max_idle_days: int,
+    requested_by: str | None = None,
+) -> dict[str, str]:
+    """
+    Write every scanned account's report under the snapshot root; account id -> URI. ``requested_by``: who asked
+    for the run (the Airflow user who triggered it, or the schedule), kept in each report.
+    """
     root = snapshots.storage_root()
     generated_at = datetime.datetime.now(datetime.UTC)
     return {
         finding["account"]: write_report(
             account_report(
                 plan, finding, run_id=run_id, now=now, max_idle_days=max_idle_days, generated_at=generated_at
-            ),
+            )
+            | {"requested_by": requested_by},
             root,
         )
         for finding in plan["accounts"]

@@ -75,6 +75,7 @@ def test_report_finds_exactly_the_stale_users_and_changes_nothing(sandbox, monke
     [report_file] = (tmp_path / "snapshots" / "reports" / ACCOUNT).glob("*.json")
     report = json.loads(report_file.read_text())
     assert report["run_id"] == result.run_id and report["mode"] == "report" and report["users_scanned"] == 11
+    assert report["requested_by"] == REQUESTED_BY
     assert [u["user_name"] for u in report["stale"]] == [u["user_name"] for u in finding["stale"]]
     assert {u["action"] for u in report["stale"]} == {"none"}
     assert {u["user_name"]: u["reason"] for u in report["exempt"]} == {
