@@ -163,8 +163,6 @@ def organization_offboarding_message(
         lines[1] = f"Not approved ({decision_phrase(approval)}): nothing was changed"
     elif approved := approved_by(approval):
         lines[1] += f" (approved by {quoted(approved)})"
-    if requested_by:
-        lines.append(f"Requested by {quoted(requested_by)}")
     lines += [
         f"FAILED in {target_label(e)}: its iam_user_offboarding run {e['run_id']} ended {e['state']}" for e in not_done
     ]
@@ -173,4 +171,6 @@ def organization_offboarding_message(
         lines.append(f"Left out: {', '.join(params['exclude_account_ids'])}")
     if params.get("reason"):
         lines.append(f"Reason: {quoted(params['reason'])}")
+    if requested_by:
+        lines.append(f"Requested by {quoted(requested_by)}")
     return "\n".join(lines)

@@ -37,7 +37,8 @@ def test_every_dag_task_gets_the_policy_and_the_trigger_task_its_own():
             policy = compat.retry_policy_of(task)
             # The tasks that trigger offboarding runs have their own policy (iam_lifecycle.triggers).
             policy = policy or getattr(task, "partial_kwargs", {}).get("retry_policy")
-            assert isinstance(policy, IamRetryPolicy | compat.ExceptionRetryPolicy), (dag.dag_id, task.task_id)
+            # By name: a test that reloads compat (to take the other branch) leaves classes of two loads behind.
+            assert type(policy).__name__ in {IamRetryPolicy.__name__, "ExceptionRetryPolicy"}, (dag.dag_id, task)
     trigger = dags["iam_stale_user_reconciliation"].get_task("offboard_stale_user")
     policy = compat.retry_policy_of(trigger) or trigger.partial_kwargs.get("retry_policy")
     failed_run = compat.AirflowException("iam_user_offboarding failed with failed state failed")
