@@ -47,7 +47,8 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
 from iam_lifecycle import approval_proof, protection, reconciliation, reports, revocation, targets
-from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs, reconciliation_request
+from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs
+from iam_lifecycle.approval_requests import reconciliation_request
 from iam_lifecycle.compat import AirflowFailException
 from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed

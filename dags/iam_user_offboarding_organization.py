@@ -35,7 +35,8 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import dag, get_current_context, task
 
 from iam_lifecycle import approval_proof, organization, targets
-from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs, organization_request
+from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs
+from iam_lifecycle.approval_requests import organization_request
 from iam_lifecycle.compat import AirflowFailException
 from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.operators.approval import ApprovalGateOperator

@@ -31,7 +31,8 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
 from iam_lifecycle import approval_proof
-from iam_lifecycle.approval import APPROVAL_TASK_ID, provisioning_request
+from iam_lifecycle.approval import APPROVAL_TASK_ID
+from iam_lifecycle.approval_requests import provisioning_request
 from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook

@@ -1,29 +1,19 @@
 """What differs between the Airflow versions the package supports (3.1, 3.2, 3.3), chosen once, at import.
 
-Everything else the package uses exists, with the same meaning, from Airflow 3.1 (task SDK 1.1) and the provider
-versions of ``pyproject.toml`` on. The differences:
-
-* **Exceptions.** ``airflow.sdk.exceptions`` holds ``AirflowFailException``, ``AirflowSkipException`` and
-  ``AirflowNotFoundException`` from Airflow 3.2 (task SDK 1.2); on 3.1 they are ``airflow.exceptions``'s (the
-  classes the 3.1 task runner catches). Import them from here.
+* **Exceptions** (``AirflowFailException``, ``AirflowSkipException``, ``AirflowNotFoundException``):
+  ``airflow.sdk.exceptions`` from 3.2, ``airflow.exceptions`` on 3.1. Import them from here.
 * **Task retry policies** (``retry_policy=``, ``RetryPolicy``, ``RetryDecision``, ``ExceptionRetryPolicy``,
-  ``RetryRule``, ``RetryAction``): Airflow 3.3 (task SDK 1.3). Before it, this module defines the same classes
-  and evaluates a task's policy itself when the task raises: a decision to fail re-raises the error as
-  ``AirflowFailException``, which the task runner fails at once, without retries, as 3.3 does; any other decision
-  leaves the task's ``retries`` to it. The policy is the task's own ``retry_policy`` or else its DAG's
-  ``default_args["retry_policy"]`` (operators before 3.3 drop that key of ``default_args``).
-  ``TriggerDagRunOperator`` from here accepts ``retry_policy=`` on every version.
-* **``retry_exponential_backoff``** is a multiplier (a float, 2.0 doubles) from Airflow 3.2; on 3.1 it is a bool
-  (True doubles). On 3.1 this module turns a number given for it into the bool (2.0 → True, the same doubling
-  waits) when the operator validates its arguments, so ``default_args`` can say 2.0 on every version.
-* **TaskFlow context-key parameters.** From Airflow 3.2 a ``@task`` function may take a context key (``params``,
-  ``ti``, …) before parameters without defaults; 3.1 refuses such a function at parse time ("non-default argument
-  follows default argument"). On 3.1, the signature its decorator inspects makes such a function's parameters
-  keyword-only (TaskFlow passes them by keyword), which 3.1 accepts; the function itself is unchanged.
-* Not different (checked on 3.1.8 with standard provider 1.12.3): the HITL operators' ``assigned_users`` and
-  answer's ``responded_by_user``, and ``context["dag_run"].triggering_user_name``.
+  ``RetryRule``, ``RetryAction``): Airflow 3.3. Before it, this module defines the same classes and evaluates
+  the task's policy (or its DAG's ``default_args["retry_policy"]``) when the task raises: a decision to fail
+  re-raises the error as ``AirflowFailException`` (failed at once, no retries, as 3.3 does); any other leaves the
+  task's ``retries`` to it. ``TriggerDagRunOperator`` from here accepts ``retry_policy=`` on every version.
+* **``retry_exponential_backoff``** is a multiplier from 3.2, a bool on 3.1: a number becomes the bool there
+  (2.0 → True, the same doubling waits).
+* **TaskFlow context-key parameters** before parameters without defaults: refused by 3.1 at parse time; there,
+  the signature the decorator inspects makes them keyword-only (the function itself is unchanged).
 
-:data:`NATIVE_RETRY_POLICY` tells which retry policies are in use.
+The HITL operators' ``assigned_users`` and ``responded_by_user`` and ``dag_run.triggering_user_name`` are the same
+on 3.1.8 (standard provider 1.12.3). :data:`NATIVE_RETRY_POLICY` tells which retry policies are in use.
 """
 
 from __future__ import annotations

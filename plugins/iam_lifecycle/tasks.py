@@ -10,8 +10,7 @@ from typing import Any
 
 from airflow.sdk import get_current_context, task
 
-from iam_lifecycle import approval as approval_module
-from iam_lifecycle import approval_proof, last_use, offboarding, snapshots
+from iam_lifecycle import approval_proof, approval_requests, last_use, offboarding, snapshots
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.hooks import IamHook
 from iam_lifecycle.sessions import account_hook
@@ -54,7 +53,7 @@ def request_approval(params: dict[str, Any], caller_arn: str, plan: dict[str, An
     approves. Whether anyone is asked is the approval policy's (Variable `iam_lifecycle_approval_policy`, change
     `offboarding`; the param `require_approval` can ask where it does not). Returns `subject`, `body`, `targets`.
     """
-    request = approval_module.offboarding_request(params, caller_arn, plan, True)
+    request = approval_requests.offboarding_request(params, caller_arn, plan, True)
     account = params.get("account_id") or caller_arn.split(":")[4]
     return request | {"targets": [approval_proof.target(account, user["UserName"], user["UserId"])]}
 

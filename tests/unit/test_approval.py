@@ -11,14 +11,8 @@ from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, DownstreamTasksSkipped, TaskAwaitingInput
 
 from iam_lifecycle import approval, approval_proof
-from iam_lifecycle.approval import (
-    approvers,
-    decision,
-    decision_phrase,
-    offboarding_request,
-    organization_request,
-    reconciliation_request,
-)
+from iam_lifecycle.approval import approvers, decision, decision_phrase
+from iam_lifecycle.approval_requests import offboarding_request, organization_request, reconciliation_request
 from iam_lifecycle.notifications import approval_decision_message, approval_request_message, offboarding_message
 from iam_lifecycle.operators import approval as approval_operators
 from iam_lifecycle.operators.approval import ApprovalGateOperator
