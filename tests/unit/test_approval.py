@@ -369,7 +369,12 @@ def test_the_approval_waits_for_the_listed_approvers_and_slack_gets_the_link(gat
     assert waiting.value.timeout == timedelta(hours=1)
     [request] = requests
     assert (request["subject"], request["options"]) == ("Delete 2?", ["Approve", "Reject"])
-    assert request["body"] == "Requested by **operator**; needs 1 approver(s).\n\n**plan**"
+    # The users the signed record will approve are listed from the value it is signed from (not the plan's text).
+    assert request["body"] == (
+        "Requested by **operator**; needs 1 approver(s).\n\n**plan**\n\n"
+        "**Approving this approves exactly these users:**\n"
+        f"- `stale-1` in account {ACCOUNT} (UserId AIDASTALE1)"
+    )
     assert request["defaults"] == ["Reject"] and request["params"] == {}
     assert request["assigned_users"] == [ALICE, {"id": "7", "name": "bob"}]
     assert posted == [

@@ -141,7 +141,17 @@ class ApprovalGateOperator(ApprovalOperator):
         self.assigned_users = allowed
         if not str(self.body or "").startswith("Requested by "):
             asked_by = quoted(approval_proof.requester(context["dag_run"]))
-            self.body = f"Requested by **{asked_by}**; needs {needed} approver(s).\n\n{self.body or ''}"
+            # What the signed record will approve is listed from the same value it is signed from, so a plan
+            # edited in XCom after the page's text was written cannot approve a user the page does not show.
+            approved = "\n".join(
+                f"- `{quoted(t['user_name'])}` in account {t.get('account') or 'of the connection'}"
+                + (f" (UserId {quoted(t['user_id'])})" if t.get("user_id") else "")
+                for t in self.targets or []
+            )
+            self.body = (
+                f"Requested by **{asked_by}**; needs {needed} approver(s).\n\n{self.body or ''}"
+                f"\n\n**Approving this approves exactly these users:**\n{approved or '- none'}"
+            )
         return super().execute(context)
 
     def _progress(self, context: Context, key: str) -> list[dict[str, str]]:
