@@ -186,7 +186,8 @@ def test_operators_hand_the_member_account_to_their_hook(org, assume_role_calls)
 
 def test_every_aws_task_of_the_offboarding_dag_renders_the_runs_account():
     """default_args hand each operator the run's account_id and member_role_name; null renders as empty."""
-    dag = project_dagbag().dags["iam_user_offboarding"]
+    # Parsed afresh: a dag.test run in the same worker renders the shared DagBag's tasks in place.
+    dag = project_dagbag.__wrapped__().dags["iam_user_offboarding"]
     aws_tasks = [t for t in dag.tasks if "account_id" in getattr(t, "template_fields", ())]
     assert {t.task_id for t in aws_tasks} >= {"get_caller_identity", "check_user", "delete_user", "detach_user_policy"}
     for task_ in aws_tasks:
