@@ -42,8 +42,8 @@ def _calls(url: str, method: str = "GET") -> list[dict]:
 
 def report_over_organization(now: datetime) -> dict:
     """What the DAG's list_accounts and find_stale_users tasks run, for every account of the organization."""
-    from iam_lifecycle.reconciliation import find_in_account
-    from iam_lifecycle.targets import organization_targets
+    from iam_lifecycle.accounts.targets import organization_targets
+    from iam_lifecycle.reconciliation.flow import find_in_account
 
     findings = [
         find_in_account(target, now, MAX_IDLE_DAYS, [], poll_seconds=0, run_id="bench")
@@ -57,8 +57,8 @@ def report_over_organization(now: datetime) -> dict:
 
 def worker(url: str, repetitions: int) -> dict:
     """In the subprocess: warm up outside the organization, then time ``repetitions`` reports and count calls."""
-    from iam_lifecycle.reconciliation import find_in_account
-    from iam_lifecycle.targets import member_target
+    from iam_lifecycle.accounts.targets import member_target
+    from iam_lifecycle.reconciliation.flow import find_in_account
 
     warm_up = member_target(ORG_CONN_ID, {"Id": WARM_UP_ACCOUNT, "Name": "warm-up"}, None)
     find_in_account(warm_up, datetime.now(UTC), MAX_IDLE_DAYS, [], poll_seconds=0, run_id="bench")

@@ -45,7 +45,7 @@ AWS_CONN_ID, WARM_UP_CONN_ID = "aws_default", "aws_warm_up"
 
 
 def find_with_report(aws_conn_id: str, now: datetime) -> list[str]:
-    from iam_lifecycle.reconciliation import find_in_account
+    from iam_lifecycle.reconciliation.flow import find_in_account
 
     found = find_in_account(aws_conn_id, now, MAX_IDLE_DAYS, patterns=[], poll_seconds=0)
     return [entry["user_name"] for entry in found["stale"] + found["exempt"]]
@@ -85,7 +85,7 @@ def _calls(url: str, method: str = "GET") -> list[dict]:
 
 def worker(approach: str, url: str, repetitions: int) -> dict:
     """In the subprocess: time ``repetitions`` findings, count their calls, and the peak RSS growth of the first."""
-    from iam_lifecycle.hooks import IamHook
+    from iam_lifecycle.aws.iam_hook import IamHook
 
     if approach == "report":
         find = find_with_report
@@ -122,7 +122,7 @@ def worker(approach: str, url: str, repetitions: int) -> dict:
 
 def _dag_poll_seconds() -> float:
     """How long the reconciliation DAG waits between GenerateCredentialReport calls (it keeps the default)."""
-    from iam_lifecycle.reconciliation import find_in_account
+    from iam_lifecycle.reconciliation.flow import find_in_account
 
     return inspect.signature(find_in_account).parameters["poll_seconds"].default
 

@@ -46,17 +46,22 @@ import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
-from iam_lifecycle import approval_proof, protection, reconciliation, reports, revocation, targets
-from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs
-from iam_lifecycle.approval_requests import reconciliation_request
+from iam_lifecycle import protection
+from iam_lifecycle.accounts import targets
+from iam_lifecycle.approval import proof as approval_proof
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
+from iam_lifecycle.approval.pages import reconciliation_request
+from iam_lifecycle.approval.proof import approved_offboarding_confs
+from iam_lifecycle.authoring.defaults import START_DATE, default_args, document_tasks
+from iam_lifecycle.authoring.params import approval_timeout_param, organization_params, refuse_unknown_conf_keys
 from iam_lifecycle.compat import AirflowFailException
-from iam_lifecycle.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.messages.summaries import reconciliation_message
+from iam_lifecycle.offboarding.triggered_runs import trigger_offboardings
 from iam_lifecycle.operators.approval import ApprovalGateOperator
-from iam_lifecycle.params import approval_timeout_param, organization_params, refuse_unknown_conf_keys
 from iam_lifecycle.patterns import CONN_ID, schema_pattern
-from iam_lifecycle.summaries import reconciliation_message
-from iam_lifecycle.triggers import trigger_offboardings
+from iam_lifecycle.reconciliation import flow as reconciliation
+from iam_lifecycle.reconciliation import reports, revocation
 
 # The tasks, each a call into the package; the DAG below wires them.
 
@@ -66,7 +71,7 @@ REVOCATION_TASK_IDS = ["snapshot_user", "deactivate_access_keys", "delete_login_
 
 @task
 def list_accounts(params: dict) -> list[dict]:
-    """The accounts to scan: one per AWS connection, or the organization's (see `iam_lifecycle.targets`)."""
+    """The accounts to scan: one per AWS connection, or the organization's (see `iam_lifecycle.accounts.targets`)."""
     refuse_unknown_conf_keys(get_current_context())
     return targets.list_targets(params)
 

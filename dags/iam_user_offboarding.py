@@ -46,11 +46,29 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, task
 
-from iam_lifecycle.alerts import alert_offboarding_failure
-from iam_lifecycle.approval import APPROVAL_TASK_ID
-from iam_lifecycle.approval_policy import APPROVAL_POLICY_VARIABLE
-from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
-from iam_lifecycle.notifications import dry_run_message, offboarding_message, removal_outcomes
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
+from iam_lifecycle.approval.policy import APPROVAL_POLICY_VARIABLE
+from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
+from iam_lifecycle.authoring.params import (
+    account_id_param,
+    approval_timeout_param,
+    aws_conn_id_param,
+    dry_run_param,
+    member_role_name_param,
+    reason_param,
+    user_name_param,
+)
+from iam_lifecycle.messages.alerts import alert_offboarding_failure
+from iam_lifecycle.messages.texts import dry_run_message, offboarding_message, removal_outcomes
+from iam_lifecycle.offboarding.dag_tasks import (
+    is_dry_run,
+    is_real_run,
+    plan_offboarding,
+    policies_to_detach,
+    removals,
+    request_approval,
+    take_snapshot,
+)
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import (
     DeactivateAccessKeysOperator,
@@ -61,24 +79,6 @@ from iam_lifecycle.operators.offboarding import (
     RemoveUserItemsOperator,
 )
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
-from iam_lifecycle.params import (
-    account_id_param,
-    approval_timeout_param,
-    aws_conn_id_param,
-    dry_run_param,
-    member_role_name_param,
-    reason_param,
-    user_name_param,
-)
-from iam_lifecycle.tasks import (
-    is_dry_run,
-    is_real_run,
-    plan_offboarding,
-    policies_to_detach,
-    removals,
-    request_approval,
-    take_snapshot,
-)
 
 USER = "{{ params.user_name }}"
 

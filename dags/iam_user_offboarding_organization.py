@@ -34,13 +34,13 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import dag, get_current_context, task
 
-from iam_lifecycle import approval_proof, organization, targets
-from iam_lifecycle.approval import APPROVAL_TASK_ID, approved_offboarding_confs
-from iam_lifecycle.approval_requests import organization_request
-from iam_lifecycle.compat import AirflowFailException
-from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
-from iam_lifecycle.operators.approval import ApprovalGateOperator
-from iam_lifecycle.params import (
+from iam_lifecycle.accounts import targets
+from iam_lifecycle.approval import proof as approval_proof
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
+from iam_lifecycle.approval.pages import organization_request
+from iam_lifecycle.approval.proof import approved_offboarding_confs
+from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
+from iam_lifecycle.authoring.params import (
     approval_timeout_param,
     dry_run_param,
     organization_params,
@@ -48,8 +48,11 @@ from iam_lifecycle.params import (
     refuse_unknown_conf_keys,
     user_name_param,
 )
-from iam_lifecycle.summaries import organization_offboarding_message
-from iam_lifecycle.triggers import OFFBOARDING_DAG_ID, trigger_offboardings
+from iam_lifecycle.compat import AirflowFailException
+from iam_lifecycle.messages.summaries import organization_offboarding_message
+from iam_lifecycle.offboarding import organization
+from iam_lifecycle.offboarding.triggered_runs import OFFBOARDING_DAG_ID, trigger_offboardings
+from iam_lifecycle.operators.approval import ApprovalGateOperator
 
 OFFBOARD_TASK_ID = "offboard_in_account"
 

@@ -30,20 +30,20 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
-from iam_lifecycle import approval_proof
-from iam_lifecycle.approval import APPROVAL_TASK_ID
-from iam_lifecycle.approval_requests import provisioning_request
-from iam_lifecycle.defaults import ON_DEMAND, default_args, document_tasks
+from iam_lifecycle.approval import proof as approval_proof
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
+from iam_lifecycle.approval.pages import provisioning_request
+from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
+from iam_lifecycle.authoring.params import approval_timeout_param, aws_conn_id_param, refuse_unknown_conf_keys
+from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import IamHook
-from iam_lifecycle.notifications import provisioning_message
+from iam_lifecycle.messages.texts import provisioning_message
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.provisioning import CreateLoginProfileOperator, CreateUserOperator, GrantUserOperator
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, TagUserOperator
-from iam_lifecycle.params import approval_timeout_param, aws_conn_id_param, refuse_unknown_conf_keys
 from iam_lifecycle.patterns import IAM_NAME, schema_pattern
-from iam_lifecycle.provisioning import MARKER_TAGS, missing_references_reason
-from iam_lifecycle.provisioning import resolve_spec as resolve
+from iam_lifecycle.provisioning.spec import MARKER_TAGS, missing_references_reason
+from iam_lifecycle.provisioning.spec import resolve_spec as resolve
 
 
 @dag(

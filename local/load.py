@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from iam_lifecycle.approval import APPROVAL_TASK_ID
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from local.standalone import RECONCILIATION_DAG_ID, Standalone
 from sandbox.seed import NOTHING, seed_user, set_user_dates
 

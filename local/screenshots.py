@@ -25,7 +25,7 @@ from local.standalone import BYSTANDER, DAG_ID, DEMO_USER, RECONCILIATION_DAG_ID
 from sandbox.seed import seed_back_dated_users, seed_user
 
 OUT = ROOT / "docs" / "screenshots"
-#: The approval task's id (``iam_lifecycle.approval.APPROVAL_TASK_ID``; the package is not importable from here).
+#: The approval task's id (``approval.answers.APPROVAL_TASK_ID``; the package is not importable from here).
 APPROVAL_TASK_ID = "approve_changes"
 WIDTH, HEIGHT = 1600, 1000
 CHROMIUM_FLAGS = [

@@ -20,7 +20,7 @@ PRELOADED = (
     "iam_lifecycle.operators.offboarding",
     "iam_lifecycle.operators.provisioning",
     "iam_lifecycle.operators.approval",
-    "iam_lifecycle.tasks",
+    "iam_lifecycle.offboarding.dag_tasks",
 )
 
 CELERY_CONFIG = {**DEFAULT_CELERY_CONFIG, "imports": PRELOADED}

@@ -30,3 +30,14 @@ def schema_pattern(body: str, *, empty: bool = False) -> str:
 def is_whole(body: str, value: object) -> bool:
     """Whether ``value`` is a string that ``body`` matches from its first character to its last."""
     return isinstance(value, str) and re.fullmatch(body, value) is not None
+
+
+def invalid_user_name_reason(user_name: object) -> str | None:
+    """Why ``user_name`` cannot be an IAM user name, or None when it can."""
+    if not isinstance(user_name, str):
+        return f"user_name must be a string, not {type(user_name).__name__}"
+    if user_name.startswith("arn:"):
+        return f"user_name must be a user name, not an ARN: {user_name!r}"
+    if not is_whole(IAM_NAME, user_name):
+        return f"{user_name!r} is not a valid IAM user name (1-64 characters: letters, digits and _+=,.@- only)"
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from iam_lifecycle.links import IamUserConsoleLink
+from iam_lifecycle.operators.links import IamUserConsoleLink
 
 
 class IamLifecyclePlugin(AirflowPlugin):

@@ -17,6 +17,6 @@ def get_provider_info() -> dict[str, Any]:
         "description": "AWS IAM user lifecycle on Apache Airflow 3: offboarding, stale-user reconciliation, "
         "provisioning, with human approval.",
         "versions": [__version__],
-        "extra-links": ["iam_lifecycle.links.IamUserConsoleLink"],
+        "extra-links": ["iam_lifecycle.operators.links.IamUserConsoleLink"],
         "plugins": [{"name": "iam_lifecycle", "plugin-class": "iam_lifecycle.plugin.IamLifecyclePlugin"}],
     }

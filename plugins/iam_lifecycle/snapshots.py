@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import ObjectStoragePath
 
 if TYPE_CHECKING:
-    from iam_lifecycle.hooks import IamHook
+    from iam_lifecycle.aws.iam_hook import IamHook
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def build_snapshot(
     The snapshot document.
 
     :param user: as ``GetUserOperator`` returns it.
-    :param holdings: as ``iam_lifecycle.offboarding.list_holdings`` returns it.
+    :param holdings: as ``iam_lifecycle.offboarding.plan.list_holdings`` returns it.
     :param inline_documents: inline policy name -> policy document.
     :param addendum_to: for what a run removed after its snapshot (items added during the run): the URI of the
         run's snapshot. An addendum is written beside it and is not a restore point of its own.

@@ -15,7 +15,7 @@ import inspect
 
 import pytest
 
-from iam_lifecycle.approval import APPROVAL_TASK_ID
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.operators import offboarding, provisioning
 from iam_lifecycle.operators.offboarding import ListUserHoldingsOperator
 from iam_lifecycle.operators.users import TagUserOperator

@@ -15,10 +15,10 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.handlers import BUILTIN_HANDLERS
 
-from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
-from iam_lifecycle.organization import plan_offboardings
-from iam_lifecycle.params import unknown_conf_keys_reason
-from iam_lifecycle.reconciliation import offboarding_conf
+from iam_lifecycle.approval.proof import APPROVAL_RUN_KEY
+from iam_lifecycle.authoring.params import unknown_conf_keys_reason
+from iam_lifecycle.offboarding.organization import plan_offboardings
+from iam_lifecycle.reconciliation.flow import offboarding_conf
 from tests.helpers import project_dagbag
 
 DAG_IDS = [
@@ -101,7 +101,7 @@ def test_the_confs_other_dags_trigger_the_offboarding_with_are_all_its_params():
     candidate = {"user_name": "a", "reason": "stale", "aws_conn_id": "aws_org"} | lookup
 
     for conf in (organization_conf, offboarding_conf(candidate), offboarding_conf({**candidate, "account_id": None})):
-        # As approval.approved_offboarding_confs makes it: the run names its parent, which is no param.
+        # As approval.proof.approved_offboarding_confs makes it: the run names its parent, which is no param.
         approved = {**conf, APPROVAL_RUN_KEY: {"dag_id": "iam_stale_user_reconciliation", "run_id": "r"}}
         assert unknown_conf_keys_reason(approved, params, also=[APPROVAL_RUN_KEY]) is None, approved
         assert unknown_conf_keys_reason(approved, params) is not None

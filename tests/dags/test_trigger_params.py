@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from iam_lifecycle.provisioning import SPEC_KEYS, resolve_spec
+from iam_lifecycle.provisioning.spec import SPEC_KEYS, resolve_spec
 from tests.helpers import project_dagbag
 
 #: Per DAG, the params a person may leave empty. The others have a default the form fills in, or are required.

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
+from iam_lifecycle.approval.proof import APPROVAL_RUN_KEY
 from local.load import seed_idle_users, start_deleting
 from local.standalone import RECONCILIATION_DAG_ID
 from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK

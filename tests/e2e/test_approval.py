@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from iam_lifecycle.approval import APPROVAL_TASK_ID
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from local.standalone import DAG_ID
 from sandbox.seed import NOTHING, seed_user
 from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK

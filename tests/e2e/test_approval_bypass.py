@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from iam_lifecycle.approval import APPROVAL_TASK_ID
-from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
+from iam_lifecycle.approval.proof import APPROVAL_RUN_KEY
 from local.load import seed_idle_users
 from local.standalone import DAG_ID, RECONCILIATION_DAG_ID
 from sandbox.seed import NOTHING, seed_user

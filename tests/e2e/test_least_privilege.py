@@ -359,9 +359,9 @@ def test_the_organization_policy_allows_exactly_what_listing_the_accounts_and_en
     from botocore.handlers import BUILTIN_HANDLERS
     from moto import mock_aws
 
-    from iam_lifecycle.aws_hooks import StsHook
-    from iam_lifecycle.sessions import account_hook
-    from iam_lifecycle.targets import organization_targets
+    from iam_lifecycle.accounts.targets import organization_targets
+    from iam_lifecycle.aws.service_hooks import StsHook
+    from iam_lifecycle.aws.sessions import account_hook
 
     called: set[str] = set()
 

@@ -16,8 +16,8 @@ import json
 
 import pytest
 
-from iam_lifecycle.approval import APPROVAL_TASK_ID
-from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY
+from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
+from iam_lifecycle.approval.proof import APPROVAL_RUN_KEY
 from sandbox.control import SandboxControl
 from sandbox.seed import EVERYTHING, ONE_OF_EACH, seed_user
 from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK

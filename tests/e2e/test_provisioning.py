@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from iam_lifecycle.notifications import APPROVAL_NEEDED
+from iam_lifecycle.messages.texts import APPROVAL_NEEDED
 from sandbox.seed import EVERYTHING, seed_user
 from tests.fixtures.e2e import REQUESTED_BY, run_dag
 from tests.helpers import described, has_login_profile, holdings, user_exists

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iam_lifecycle import compat
-from iam_lifecycle.retries import IamRetryPolicy
+from iam_lifecycle.aws.retries import IamRetryPolicy
 
 
 def client_error(code: str) -> ClientError:
@@ -35,7 +35,7 @@ def test_every_dag_task_gets_the_policy_and_the_trigger_task_its_own():
     for dag in dags.values():
         for task in dag.tasks:
             policy = compat.retry_policy_of(task)
-            # The tasks that trigger offboarding runs have their own policy (iam_lifecycle.triggers).
+            # The tasks that trigger offboarding runs have their own policy (iam_lifecycle.offboarding.triggered_runs).
             policy = policy or getattr(task, "partial_kwargs", {}).get("retry_policy")
             # By name: a test that reloads compat (to take the other branch) leaves classes of two loads behind.
             assert type(policy).__name__ in {IamRetryPolicy.__name__, "ExceptionRetryPolicy"}, (dag.dag_id, task)

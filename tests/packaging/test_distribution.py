@@ -26,7 +26,7 @@ def test_provider_info_names_the_plugin_and_the_extra_link():
 
     info = get_provider_info()
     assert info["package-name"] == "iam-lifecycle" and info["name"] and info["description"]
-    assert info["extra-links"] == ["iam_lifecycle.links.IamUserConsoleLink"]
+    assert info["extra-links"] == ["iam_lifecycle.operators.links.IamUserConsoleLink"]
     assert info["plugins"] == [{"name": "iam_lifecycle", "plugin-class": "iam_lifecycle.plugin.IamLifecyclePlugin"}]
 
 
@@ -54,7 +54,7 @@ def test_airflow_finds_the_entry_points():
     from airflow.providers_manager import ProvidersManager
 
     assert "iam-lifecycle" in ProvidersManager().providers
-    assert "iam_lifecycle.links.IamUserConsoleLink" in ProvidersManager().extra_links_class_names
+    assert "iam_lifecycle.operators.links.IamUserConsoleLink" in ProvidersManager().extra_links_class_names
 
 
 @needs_wheel

@@ -10,14 +10,15 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, DownstreamTasksSkipped, TaskAwaitingInput
 
-from iam_lifecycle import approval, approval_proof
-from iam_lifecycle.approval import approvers, decision, decision_phrase
-from iam_lifecycle.approval_requests import offboarding_request, organization_request, reconciliation_request
-from iam_lifecycle.notifications import approval_decision_message, approval_request_message, offboarding_message
+from iam_lifecycle.approval import answers as approval
+from iam_lifecycle.approval import proof as approval_proof
+from iam_lifecycle.approval.answers import approvers, decision, decision_phrase
+from iam_lifecycle.approval.pages import offboarding_request, organization_request, reconciliation_request
+from iam_lifecycle.messages.summaries import organization_offboarding_message, reconciliation_message
+from iam_lifecycle.messages.texts import approval_decision_message, approval_request_message, offboarding_message
 from iam_lifecycle.operators import approval as approval_operators
 from iam_lifecycle.operators.approval import ApprovalGateOperator
-from iam_lifecycle.reconciliation import plan_reconciliation
-from iam_lifecycle.summaries import organization_offboarding_message, reconciliation_message
+from iam_lifecycle.reconciliation.flow import plan_reconciliation
 from tests.helpers import SMALL_PLAN
 
 ACCOUNT, SECOND = "123456789012", "111111111111"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import approval_proof
-from iam_lifecycle.approval_policy import parse_policy
-from iam_lifecycle.approval_proof import APPROVAL_RUN_KEY, RECORD_KEY, sign, target, verify_for_change
+from iam_lifecycle.approval import proof as approval_proof
+from iam_lifecycle.approval.policy import parse_policy
+from iam_lifecycle.approval.proof import APPROVAL_RUN_KEY, RECORD_KEY, sign, target, verify_for_change
 
 KEY = "test-approval-signing-key"  # tests/conftest.py sets it as the Variable
 ACCOUNT = "123456789012"

@@ -7,9 +7,9 @@ import json
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle.aws_hooks import SecretsManagerHook, StsHook
-from iam_lifecycle.connections import aws_connection
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.aws.connections import aws_connection
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.aws.service_hooks import SecretsManagerHook, StsHook
 from iam_lifecycle.operators.users import GetCallerIdentityOperator
 
 ACCOUNT = "123456789012"  # moto's default account, reached by the test credentials

@@ -7,8 +7,8 @@ import string
 
 import boto3
 
-from iam_lifecycle.aws_hooks import SecretsManagerHook
-from iam_lifecycle.console_password import random_password, store_console_password
+from iam_lifecycle.aws.service_hooks import SecretsManagerHook
+from iam_lifecycle.provisioning.console_password import random_password, store_console_password
 
 
 def test_a_password_has_every_character_class_and_the_length_asked():

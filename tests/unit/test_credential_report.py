@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from moto.iam.models import iam_backends
 
-from iam_lifecycle.credential_report import fetch_credential_report
-from iam_lifecycle.hooks import IamHook
-from iam_lifecycle.staleness import parse_credential_report, stale_users
+from iam_lifecycle.aws.credential_report import fetch_credential_report
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.reconciliation.staleness import parse_credential_report, stale_users
 from tests.helpers import NOW, ago
 
 ACCOUNT = "123456789012"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from iam_lifecycle import offboarding, snapshots
-from iam_lifecycle.hooks import IamHook, user_as_data
+from iam_lifecycle import snapshots
+from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
+from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.operators.offboarding import DeleteUserOperator
 from sandbox.seed import NOTHING, seed_user
 

@@ -6,9 +6,9 @@ import pytest
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import ParamValidationError
 
-from iam_lifecycle.aws_hooks import StsHook
-from iam_lifecycle.hooks import IamHook
-from iam_lifecycle.sessions import DEFAULT_RETRIES
+from iam_lifecycle.aws.base import DEFAULT_RETRIES
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.aws.service_hooks import StsHook
 from sandbox.seed import NOTHING, seed_user
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iam_lifecycle.links import IamUserConsoleLink
 from iam_lifecycle.operators import offboarding, provisioning, users
+from iam_lifecycle.operators.links import IamUserConsoleLink
 from iam_lifecycle.operators.offboarding import DeleteLoginProfileOperator
 from iam_lifecycle.operators.users import GetCallerIdentityOperator
 

@@ -12,11 +12,12 @@ from airflow.sdk.exceptions import AirflowFailException
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
-from iam_lifecycle import protection, sessions
-from iam_lifecycle.aws_hooks import SecretsManagerHook, StsHook
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle import protection
+from iam_lifecycle.aws import sessions
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.aws.service_hooks import SecretsManagerHook, StsHook
+from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
-from iam_lifecycle.sessions import account_hook
 from sandbox.seed import NOTHING, seed_user
 from tests.helpers import holdings, set_connection
 from tests.organization_accounts import add_member_account

@@ -11,11 +11,13 @@ from airflow.sdk.exceptions import AirflowFailException
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.iam.models import iam_backends
 
-from iam_lifecycle import alerts, protection, sessions
-from iam_lifecycle.aws_hooks import SecretsManagerHook, StsHook
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle import protection
+from iam_lifecycle.aws import sessions
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.aws.service_hooks import SecretsManagerHook, StsHook
+from iam_lifecycle.aws.sessions import account_hook, role_session_name_for
+from iam_lifecycle.messages import alerts
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
-from iam_lifecycle.sessions import account_hook, role_session_name_for
 from sandbox.seed import NOTHING, seed_user
 from tests.helpers import project_dagbag, set_connection
 from tests.organization_accounts import add_member_account

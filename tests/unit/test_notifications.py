@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iam_lifecycle.notifications import dry_run_message, offboarding_message
+from iam_lifecycle.messages.texts import dry_run_message, offboarding_message
 from tests.helpers import SMALL_PLAN
 
 CALLER = "arn:aws:iam::123456789012:user/ops"

@@ -1,4 +1,4 @@
-"""iam_lifecycle.offboarding against in-process moto, held to AWS's DeleteUser rule."""
+"""iam_lifecycle.offboarding.plan against in-process moto, held to AWS's DeleteUser rule."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
-from iam_lifecycle import offboarding, user_deletion
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.offboarding import plan as offboarding
+from iam_lifecycle.offboarding import user_deletion
 from sandbox.seed import EVERYTHING, NOTHING, ONE_OF_EACH, PASSWORD, seed_user
 from tests.helpers import has_login_profile
 
@@ -215,7 +216,7 @@ def test_a_retried_delete_user_that_finds_the_user_gone_claims_it_only_if_an_att
 
 
 def test_with_a_tenth_of_every_iam_call_throttled_the_user_is_listed_whole_and_deleted(sandbox):
-    """Reads as well as changes: the client retries them (sessions.DEFAULT_RETRIES), nothing is skipped."""
+    """Reads as well as changes: the client retries them (aws.base.DEFAULT_RETRIES), nothing is skipped."""
     seed_user(sandbox.iam, "alice", ONE_OF_EACH)
     seed_user(sandbox.iam, "bob", ONE_OF_EACH)
     hook = IamHook(aws_conn_id="aws_default")

@@ -7,8 +7,8 @@ import json
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from iam_lifecycle import offboarding
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.operators import offboarding as ops
 from iam_lifecycle.operators.users import GetCallerIdentityOperator, GetUserOperator
 from sandbox.seed import NOTHING, seed_user

@@ -13,12 +13,14 @@ from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.iam.models import iam_backends
 
-from iam_lifecycle import organization, revocation, targets
-from iam_lifecycle.hooks import IamHook
-from iam_lifecycle.reconciliation import account_errors_reason, find_in_account, plan_reconciliation
-from iam_lifecycle.reports import account_report
-from iam_lifecycle.sessions import account_hook
-from iam_lifecycle.summaries import organization_offboarding_message, reconciliation_message
+from iam_lifecycle.accounts import targets
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.aws.sessions import account_hook
+from iam_lifecycle.messages.summaries import organization_offboarding_message, reconciliation_message
+from iam_lifecycle.offboarding import organization
+from iam_lifecycle.reconciliation import revocation
+from iam_lifecycle.reconciliation.flow import account_errors_reason, find_in_account, plan_reconciliation
+from iam_lifecycle.reconciliation.reports import account_report
 from tests.helpers import set_connection
 from tests.organization_accounts import add_member_account
 

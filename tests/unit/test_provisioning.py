@@ -8,10 +8,10 @@ import re
 import boto3
 import pytest
 
-from iam_lifecycle.hooks import IamHook
+from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.operators import provisioning as ops
 from iam_lifecycle.operators.users import TagUserOperator
-from iam_lifecycle.provisioning import (
+from iam_lifecycle.provisioning.spec import (
     CREATED_BY_RUN_TAG,
     MARKER_TAGS,
     RESTORED_FROM_TAG,

@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto.iam.models import iam_backends
 
-from iam_lifecycle import offboarding
-from iam_lifecycle.hooks import IamHook, user_as_data
-from iam_lifecycle.reconciliation import (
+from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
+from iam_lifecycle.messages.summaries import reconciliation_message
+from iam_lifecycle.offboarding import plan as offboarding
+from iam_lifecycle.reconciliation.flow import (
     account_errors_reason,
     account_findings,
     find_in_account,
     plan_reconciliation,
 )
-from iam_lifecycle.reports import account_report
-from iam_lifecycle.summaries import reconciliation_message
+from iam_lifecycle.reconciliation.reports import account_report
 from tests.helpers import project_dagbag
 
 ACCOUNT = "123456789012"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from iam_lifecycle import last_use, revocation
-from iam_lifecycle.credential_report import fetch_credential_report
-from iam_lifecycle.hooks import IamHook
-from iam_lifecycle.reconciliation import find_in_account, plan_reconciliation
-from iam_lifecycle.revocation import access_key_ids, prepare_revocation, unused_by_user
-from iam_lifecycle.staleness import parse_credential_report, unused_credentials
-from iam_lifecycle.summaries import reconciliation_message
+from iam_lifecycle.aws.credential_report import fetch_credential_report
+from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.messages.summaries import reconciliation_message
+from iam_lifecycle.reconciliation import last_use, revocation
+from iam_lifecycle.reconciliation.flow import find_in_account, plan_reconciliation
+from iam_lifecycle.reconciliation.revocation import access_key_ids, prepare_revocation, unused_by_user
+from iam_lifecycle.reconciliation.staleness import parse_credential_report, unused_credentials
 from tests.helpers import NOW, has_login_profile, set_dates_in_process, tags_of
 
 CALLER = "arn:aws:iam::123456789012:user/automation"

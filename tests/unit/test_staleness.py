@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iam_lifecycle.staleness import parse_credential_report, stale_users, unused_credentials
+from iam_lifecycle.reconciliation.staleness import parse_credential_report, stale_users, unused_credentials
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 HEADER = (

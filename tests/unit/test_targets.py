@@ -11,7 +11,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.handlers import BUILTIN_HANDLERS
 
-from iam_lifecycle import targets
+from iam_lifecycle.accounts import targets
 from tests.helpers import set_connection
 
 MANAGEMENT = "123456789012"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import inspect
 
-from iam_lifecycle.defaults import sphinx_to_markdown
+from iam_lifecycle.authoring.defaults import sphinx_to_markdown
 
 OPERATOR_DOCSTRING = """
-    Create an IAM user; fail (without retry) if it exists. See :mod:`iam_lifecycle.hooks` and
-    :meth:`~iam_lifecycle.hooks.IamHook.create_user`, :class:`the hook <iam_lifecycle.hooks.IamHook>`.
+    Create an IAM user; fail (without retry) if it exists. See :mod:`iam_lifecycle.aws.iam_hook` and
+    :meth:`~iam_lifecycle.aws.iam_hook.IamHook.create_user`, :class:`the hook <iam_lifecycle.aws.iam_hook.IamHook>`.
 
     :param user_name: the new user's name (templated).
     :param tags: tag key -> value, e.g. ``{"team": "platform"}``
         (templated).
     :return: the user's ``UserName``, ``UserId`` and ``Arn``, as
-        :func:`iam_lifecycle.hooks.user_as_data` gives them.
+        :func:`iam_lifecycle.aws.iam_hook.user_as_data` gives them.
     :raises AirflowFailException: the user already exists.
 
     Return values are plain JSON.
@@ -23,7 +23,7 @@ OPERATOR_DOCSTRING = """
 
 def test_an_operator_docstring_becomes_markdown():
     assert sphinx_to_markdown(inspect.cleandoc(OPERATOR_DOCSTRING)) == (
-        "Create an IAM user; fail (without retry) if it exists. See `iam_lifecycle.hooks` and\n"
+        "Create an IAM user; fail (without retry) if it exists. See `iam_lifecycle.aws.iam_hook` and\n"
         "`create_user`, `the hook`.\n"
         "\n"
         "**Parameters**\n"
@@ -31,7 +31,8 @@ def test_an_operator_docstring_becomes_markdown():
         "- **user_name**: the new user's name (templated).\n"
         '- **tags**: tag key -> value, e.g. `{"team": "platform"}` (templated).\n'
         "\n"
-        "**Returns:** the user's `UserName`, `UserId` and `Arn`, as `iam_lifecycle.hooks.user_as_data` gives them.\n"
+        "**Returns:** the user's `UserName`, `UserId` and `Arn`, "
+        "as `iam_lifecycle.aws.iam_hook.user_as_data` gives them.\n"
         "\n"
         "**Raises**\n"
         "\n"

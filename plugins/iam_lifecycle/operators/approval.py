@@ -6,7 +6,7 @@ or deferred, no worker slot) until someone answers on the run's *Required action
 answer within the timeout (whose default answer is Reject), skip the tasks right after it, and so every change.
 
 The skip is a convenience, not the safety: every changing task checks the signed approval record this task
-writes (:mod:`iam_lifecycle.approval_proof`), so marking this task success, or clearing a later task after a
+writes (:mod:`iam_lifecycle.approval.proof`), so marking this task success, or clearing a later task after a
 rejection, changes nothing.
 """
 
@@ -20,16 +20,18 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 from airflow.sdk import BaseNotifier, Variable
 
-from iam_lifecycle import approval, approval_policy, approval_proof
-from iam_lifecycle.alerts import post_text
+from iam_lifecycle.approval import answers as approval
+from iam_lifecycle.approval import policy as approval_policy
+from iam_lifecycle.approval import proof as approval_proof
 from iam_lifecycle.compat import AirflowSkipException
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.notifications import (
+from iam_lifecycle.messages.alerts import post_text
+from iam_lifecycle.messages.texts import (
     approval_answer_refused_message,
     approval_decision_message,
     approval_request_message,
 )
-from iam_lifecycle.wording import quoted
+from iam_lifecycle.messages.wording import quoted
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from iam_lifecycle import approval_policy, approval_proof
+from iam_lifecycle.approval import policy as approval_policy
+from iam_lifecycle.approval import proof as approval_proof
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 class ApprovedChangeMixin:
     """
     Mixed into an IAM user operator: before the task's first AWS call (``pre_execute``), check the signed approval
-    record of the run, or of the run that started it (``iam_lifecycle.approval_proof.verify_for_change``), for
+    record of the run, or of the run that started it (``iam_lifecycle.approval.proof.verify_for_change``), for
     this change of this user; fail, changing nothing, without it. The trail it returns (who asked, who approved)
     is ``self.approval_trail``.
     """

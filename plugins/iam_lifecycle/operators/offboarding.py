@@ -1,11 +1,13 @@
-"""Listing and removing what an IAM user holds, and deleting the user (see :mod:`iam_lifecycle.offboarding`)."""
+"""Listing and removing what an IAM user holds, and deleting the user (see :mod:`iam_lifecycle.offboarding.plan`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from iam_lifecycle import offboarding, snapshots, user_deletion
+from iam_lifecycle import snapshots
+from iam_lifecycle.offboarding import plan as offboarding
+from iam_lifecycle.offboarding import user_deletion
 from iam_lifecycle.operators.approved import ApprovedChangeMixin
 from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
 from iam_lifecycle.protection import protected_patterns
@@ -22,7 +24,7 @@ class ListUserHoldingsOperator(IamUserOperator):
     certificates, service-specific credentials and MFA devices; ``access_key_details`` adds each key's status.
 
     :param user_name: the IAM user's name (templated).
-    :return: a dict keyed by kind (``iam_lifecycle.offboarding.DEPENDENCY_KINDS``), also pushed as one XCom per
+    :return: a dict keyed by kind (``iam_lifecycle.offboarding.plan.DEPENDENCY_KINDS``), also pushed as one XCom per
         key.
     """
 
@@ -40,9 +42,9 @@ class ListUserHoldingsOperator(IamUserOperator):
 class PinnedUserOperator(ApprovedChangeMixin, IamUserOperator):
     """
     Base of the operators that change a user. Before its first call each checks the approval the policy asks for
-    (the signed record of the run's approval, or of the run that started it: ``iam_lifecycle.approval_proof``);
+    (the signed record of the run's approval, or of the run that started it: ``iam_lifecycle.approval.proof``);
     given ``user`` (the user as the run checked it), it reads the user again and refuses, changing nothing, when
-    it is another user now (another ``UserId``) or a protected one (see ``iam_lifecycle.offboarding.pinned_user``).
+    it is another user now (another ``UserId``) or a protected one (see ``iam_lifecycle.offboarding.plan.pinned_user``).
 
     :param user: the user as the run checked it, e.g. ``GetUserOperator``'s output (templated). None: not pinned.
     :param caller_arn: the identity the run acts as, for the protection re-check (templated).
@@ -191,7 +193,7 @@ class DeleteUserOperator(PinnedUserOperator):
 
     Reads the user again first: a different UserId (deleted and recreated during the run) or a protection added
     meanwhile fails the task with nothing more changed. On DeleteConflict it records what is left in a snapshot
-    addendum, removes it and tries again a few times (see `iam_lifecycle.user_deletion.delete_user`); before giving
+    addendum, removes it and tries again a few times (see `offboarding.user_deletion.delete_user`); before giving
     up it takes sign-in away again. Its outcome names the addenda of earlier tries of the task too (found beside
     the snapshot), and counts what they recorded.
 
@@ -199,7 +201,7 @@ class DeleteUserOperator(PinnedUserOperator):
     :param user: the user as the run checked it (``UserId`` is pinned), e.g. ``GetUserOperator``'s output.
     :param caller_arn: the identity the run acts as (for the protection re-check and the addendum).
     :param snapshot_uri: the run's snapshot, which an addendum refers to.
-    :return: as ``iam_lifecycle.user_deletion.delete_user`` returns it, with every addendum of the run.
+    :return: as ``iam_lifecycle.offboarding.user_deletion.delete_user`` returns it, with every addendum of the run.
     """
 
     template_fields: Sequence[str] = account_template_fields("user_name", "user", "caller_arn", "snapshot_uri")

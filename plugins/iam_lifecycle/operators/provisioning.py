@@ -1,17 +1,17 @@
-"""Creating an IAM user and granting it groups, policies and console access (see :mod:`iam_lifecycle.provisioning`)."""
+"""Creating an IAM user and granting it groups, policies and console access (see :mod:`provisioning.spec`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from iam_lifecycle import provisioning
-from iam_lifecycle.aws_hooks import SecretsManagerHook
-from iam_lifecycle.console_password import SECRET_PREFIX, random_password, store_console_password
+from iam_lifecycle.aws.service_hooks import SecretsManagerHook
 from iam_lifecycle.errors import nothing_changed, nothing_more_changed
 from iam_lifecycle.operators.approved import ApprovedChangeMixin
 from iam_lifecycle.operators.users import IamUserOperator, account_template_fields
-from iam_lifecycle.params import invalid_user_name_reason
+from iam_lifecycle.patterns import invalid_user_name_reason
+from iam_lifecycle.provisioning import spec as provisioning
+from iam_lifecycle.provisioning.console_password import SECRET_PREFIX, random_password, store_console_password
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -22,7 +22,7 @@ class CreateUserOperator(ApprovedChangeMixin, IamUserOperator):
     Create an IAM user with its path, tags and permissions boundary, plus marker tags that let a later attempt
     recognise it; fail (without retry) if a user of that name exists without one of the markers.
 
-    A user that exists and carries one of ``markers`` (see `iam_lifecycle.provisioning`) is this run's own, e.g.
+    A user that exists and carries one of ``markers`` (see `iam_lifecycle.provisioning.spec`) is this run's own, e.g.
     CreateUser's response was lost and the client's retry met the user, or an unfinished restore of the same
     snapshot: it is returned, and the grants downstream complete it.
 
@@ -133,7 +133,7 @@ class CreateLoginProfileOperator(ApprovedChangeMixin, IamUserOperator):
 
     The password must be changed at first sign-in. It is stored in a new secret
     ``<secret_prefix>/<user_name>/<UTC timestamp>`` before the login profile is created, and only the secret's
-    ARN is logged and returned (see `iam_lifecycle.console_password`). A user that already has a console password
+    ARN is logged and returned (see `provisioning.console_password`). A user that already has a console password
     (e.g. from the earlier attempt a resumed restore completes) keeps it: no secret, no new password.
 
     :param user_name: the IAM user's name (templated).

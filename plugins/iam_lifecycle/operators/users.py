@@ -9,18 +9,19 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import AwsHookType, aws_template_fields
 
 from iam_lifecycle import protection
-from iam_lifecycle.aws_hooks import StsHook
+from iam_lifecycle.authoring.params import refuse_unknown_conf_keys
+from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
+from iam_lifecycle.aws.service_hooks import StsHook
 from iam_lifecycle.errors import nothing_changed
-from iam_lifecycle.hooks import IamHook, user_as_data
-from iam_lifecycle.links import IamUserConsoleLink
 from iam_lifecycle.operators.approved import ApprovedChangeMixin
-from iam_lifecycle.params import invalid_user_name_reason, refuse_unknown_conf_keys
+from iam_lifecycle.operators.links import IamUserConsoleLink
+from iam_lifecycle.patterns import invalid_user_name_reason
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-#: The arguments that make an operator act in a member account (see ``iam_lifecycle.hooks.MemberAccountMixin``).
+#: The arguments that make an operator act in a member account (see ``iam_lifecycle.aws.iam_hook.MemberAccountMixin``).
 MEMBER_ACCOUNT_FIELDS = ("account_id", "member_role_name", "role_session_name")
 
 

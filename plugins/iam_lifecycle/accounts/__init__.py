@@ -1,0 +1,1 @@
+"""Which AWS accounts a run acts in."""

@@ -1,0 +1,205 @@
+"""What each DAG's approval page shows a person: the plan in words, as Markdown, and whom it approves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from iam_lifecycle.accounts.targets import target_label
+from iam_lifecycle.messages.wording import counted, quoted
+from iam_lifecycle.reconciliation.flow import DISABLED_AT_TAG
+from iam_lifecycle.reconciliation.staleness import CREDENTIAL_NAMES, PASSWORD
+
+#: How many users per account the approval page lists; the report file lists them all.
+BODY_LIMIT = 100
+
+NOTHING_UNLESS_APPROVED = "Nothing is changed unless you approve; rejecting, or no answer in time, changes nothing."
+
+
+def _cell(text: Any) -> str:
+    """A Markdown table cell: a pipe would end it."""
+    return str(text).replace("|", "\\|")
+
+
+def _account_heading(entry: Mapping[str, Any]) -> str:
+    """'123456789012 (aws_default)', or for an organization's account '123456789012 (dev, role IamLifecycleRole)'."""
+    if entry.get("account_id"):
+        return f"{entry['account']} ({entry.get('account_name') or 'unnamed'}, role {entry['member_role_name']})"
+    return f"{entry['account']} ({entry['aws_conn_id']})"
+
+
+def planned_action(mode: str, entry: Mapping[str, Any]) -> str:
+    """What a reconciliation run will do to one selected user, in words."""
+    if mode == "revoke":
+        parts = [
+            f"{'delete' if c['credential'] == PASSWORD else 'deactivate'} "
+            f"{CREDENTIAL_NAMES.get(c['credential'], c['credential'])} (idle {counted(c['idle_days'], 'day')})"
+            for c in entry.get("credentials") or []
+        ]
+        return "; ".join(parts) or "revoke its unused credentials"
+    if mode == "disable":
+        tag = (entry.get("tags") or {}).get(DISABLED_AT_TAG)
+        return (
+            "deactivate every active access key, delete the console password, tag "
+            f"`{DISABLED_AT_TAG}{'=' + tag if tag else ''}`"
+        )
+    if mode == "delete":
+        return "offboard: remove everything it holds, then delete the user (its own iam_user_offboarding run)"
+    return mode
+
+
+_VERBS = {
+    "revoke": "Revoke unused credentials of",
+    "disable": "Disable",
+    "delete": "Delete",
+}
+
+
+def reconciliation_request(
+    plan: Mapping[str, Any], report_uris: Mapping[str, str], limit: int = BODY_LIMIT
+) -> dict[str, Any]:
+    """
+    What the reconciliation's approval asks: ``{"required", "subject", "body"}``. Asked when the plan acts on
+    anyone (any mode but ``report`` selects users; a plan with nobody to act on changes nothing and asks nobody).
+
+    The body (Markdown): per account, each selected user with its idle days and what will be done; how many stale
+    users are over the cap (``max_users``) and left alone; the accounts that could not be scanned; the reports.
+
+    :param plan: as ``iam_lifecycle.reconciliation.flow.plan_reconciliation`` returns it.
+    :param report_uris: account id -> URI of its JSON report.
+    """
+    mode, selected, over_cap = plan["mode"], plan["selected"], plan["over_cap"]
+    accounts: dict[str, list[Mapping[str, Any]]] = {}
+    for entry in selected:
+        accounts.setdefault(_account_heading(entry), []).append(entry)
+    subject = (
+        f"{_VERBS.get(mode, mode.capitalize())} {counted(len(selected), 'IAM user')} "
+        f"in {counted(len(accounts), 'account')}?"
+    )
+    lines = [
+        f"**Mode `{mode}`**: {counted(len(selected), 'user')} in {counted(len(accounts), 'account')}, "
+        f"stalest first. {NOTHING_UNLESS_APPROVED}",
+    ]
+    for heading, entries in accounts.items():
+        lines += [
+            "",
+            f"#### Account {_cell(heading)}",
+            "",
+            "| user | idle days | what will be done |",
+            "| --- | ---: | --- |",
+        ]
+        lines += [
+            f"| {_cell(e['user_name'])} | {e['idle_days']} | {_cell(planned_action(mode, e))} |"
+            for e in entries[:limit]
+        ]
+        if len(entries) > limit:
+            lines.append(f"| …and {len(entries) - limit} more (see the report) | | |")
+    lines.append("")
+    if over_cap:
+        per_account: dict[str, int] = {}
+        for entry in over_cap:
+            per_account[_account_heading(entry)] = per_account.get(_account_heading(entry), 0) + 1
+        where = ", ".join(f"{count} in {_cell(heading)}" for heading, count in per_account.items())
+        lines.append(
+            f"**Over the cap** (`max_users` = {plan['max_users']}): {counted(len(over_cap), 'more user')} "
+            f"left alone ({where})."
+        )
+    else:
+        lines.append(f"**Over the cap** (`max_users` = {plan['max_users']}): none.")
+    for failed in plan["failed"]:
+        lines.append(f"- Not scanned, nothing done there: {_cell(target_label(failed))}: {_cell(failed['error'])}")
+    if report_uris:
+        lines += ["", "Reports: " + ", ".join(f"`{uri}`" for uri in report_uris.values())]
+    return {"required": mode != "report" and bool(selected), "subject": subject, "body": "\n".join(lines)}
+
+
+def organization_request(plan: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    What ``iam_user_offboarding_organization``'s approval asks: asked unless it is a dry run or the user exists
+    nowhere. The body: each account where the user will be offboarded, and where it is absent or could not be
+    looked for.
+
+    :param plan: as ``iam_lifecycle.offboarding.organization.plan_offboardings`` returns it.
+    """
+    user, present = params["user_name"], plan["present"]
+    subject = f"Delete IAM user {user} in {counted(len(present), 'account')} of the organization?"
+    lines = [
+        f"**Offboard IAM user `{user}`** in every account of the organization (connection "
+        f"`{params['organization_conn_id']}`) where it exists. {NOTHING_UNLESS_APPROVED}",
+        "",
+        "| account | what will be done |",
+        "| --- | --- |",
+    ]
+    lines += [
+        f"| {_cell(target_label(lookup))} | offboard: remove everything it holds, then delete the user (an "
+        f"iam_user_offboarding run through role {_cell(lookup['member_role_name'])}) |"
+        for lookup in present
+    ]
+    lines.append("")
+    lines.append(f"Absent from: {', '.join(_cell(target_label(a)) for a in plan['absent']) or 'none'}.")
+    for failed in plan["failed"]:
+        lines.append(f"- Could not be looked for, nothing done there: {_cell(target_label(failed))}: {failed['error']}")
+    if params.get("exclude_account_ids"):
+        lines.append(f"Left out: {', '.join(params['exclude_account_ids'])}.")
+    if params.get("reason"):
+        lines.append(f"Reason: {quoted(params['reason'])}")
+    return {"required": not params.get("dry_run") and bool(present), "subject": subject, "body": "\n".join(lines)}
+
+
+def offboarding_request(
+    params: Mapping[str, Any], caller_arn: str, plan: Mapping[str, list | bool], required: bool
+) -> dict[str, Any]:
+    """
+    What ``iam_user_offboarding``'s approval asks (when ``required``): the user, the account and identity, and
+    every item that will be removed, by kind.
+
+    :param plan: as the offboarding's ``plan_offboarding`` returns it.
+    """
+    from iam_lifecycle.messages.texts import KIND_NAMES
+
+    user = params["user_name"]
+    account = params.get("account_id") or caller_arn.split(":")[4]
+    lines = [
+        f"**Offboard IAM user `{user}`** in account {account}, as `{caller_arn}`: remove everything below, then "
+        f"delete the user. {NOTHING_UNLESS_APPROVED}",
+        "",
+        "| kind | what will be removed |",
+        "| --- | --- |",
+    ]
+    for kind, (_, plural) in KIND_NAMES.items():
+        items = plan[kind]
+        shown = ("yes" if items else "no") if isinstance(items, bool) else ", ".join(map(str, items)) or "none"
+        lines.append(f"| {'login profile' if kind == 'login_profile' else plural} | {_cell(shown)} |")
+    if params.get("reason"):
+        lines += ["", f"Reason: {quoted(params['reason'])}"]
+    return {"required": required, "subject": f"Delete IAM user {user} in account {account}?", "body": "\n".join(lines)}
+
+
+def provisioning_request(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    What ``iam_user_provisioning``'s approval asks: the user to create or restore and every access it will be
+    given (it grants access, so the default policy asks one person); ``targets`` is that user.
+
+    :param spec: as ``iam_lifecycle.provisioning.spec.resolve_spec`` returns it.
+    """
+    user, verb = spec["user_name"], "Restore" if spec["action"] == "restored" else "Create"
+    lines = [
+        f"**{verb} IAM user `{user}`**"
+        + (f" from snapshot `{quoted(spec['source'])}`" if spec["action"] == "restored" else "")
+        + f". {NOTHING_UNLESS_APPROVED}",
+        "",
+        "| what | given |",
+        "| --- | --- |",
+        f"| path | {_cell(spec['path'])} |",
+        f"| permissions boundary | {_cell(spec['permissions_boundary'] or 'none')} |",
+        f"| groups | {_cell(', '.join(spec['groups']) or 'none')} |",
+        f"| managed policies | {_cell(', '.join(spec['managed_policy_arns']) or 'none')} |",
+        f"| inline policies | {_cell(', '.join(spec['inline_policies']) or 'none')} |",
+        f"| console password | {'yes (reset at first sign-in)' if spec['console_access'] else 'no'} |",
+        f"| tags | {_cell(', '.join(f'{k}={v}' for k, v in spec['tags'].items()) or 'none')} |",
+    ]
+    return {
+        "subject": f"{verb} IAM user {user}?",
+        "body": "\n".join(lines),
+        "targets": [{"account": None, "user_name": user, "user_id": None}],
+    }

@@ -1,0 +1,1 @@
+"""Offboarding one IAM user, and one person across an organization's accounts."""

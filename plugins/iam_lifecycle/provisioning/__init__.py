@@ -1,0 +1,1 @@
+"""Putting a user back from a snapshot, or onboarding a new one."""

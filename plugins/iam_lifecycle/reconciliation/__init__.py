@@ -1,0 +1,1 @@
+"""Stale users and unused credentials: finding them, revoking, disabling, reporting."""
