@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The system programs `make test` needs besides Python: PostgreSQL and Redis servers (tests/distributed runs the
 # docker-compose stack's CeleryExecutor on them) and docker-compose (tests/deploy checks docker-compose.yaml with
-# `docker-compose config`; no Docker engine is needed). Installs whatever is missing with apt-get, as root or
+# `docker-compose config`; no Docker engine is needed) and Chromium (tests/ui drives it with Playwright). Installs whatever is missing with apt-get, as root or
 # through sudo; does nothing when all are there.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
