@@ -62,6 +62,7 @@ from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.patterns import CONN_ID, schema_pattern
 from iam_lifecycle.reconciliation import flow as reconciliation
 from iam_lifecycle.reconciliation import reports, revocation
+from iam_lifecycle.reconciliation.modes import MODES, modes_described
 
 # The tasks, each a call into the package; the DAG below wires them.
 
@@ -236,12 +237,9 @@ def fail_on_account_errors(plan: dict) -> None:
         "mode": Param(
             "report",
             type="string",
-            enum=list(reconciliation.MODES),
+            enum=list(MODES),
             title="Mode",
-            description="report: change nothing; revoke: deactivate each unused access key and delete each unused "
-            "console password, of any user; disable: deactivate every access key of each stale user, delete its "
-            "console password and tag lifecycle:disabled-at; delete: offboard each stale user through "
-            "iam_user_offboarding.",
+            description=modes_described(),
         ),
         "max_users": Param(
             10,

@@ -26,6 +26,7 @@ from iam_lifecycle.aws.service_hooks import StsHook
 from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.compat import AirflowException
 from iam_lifecycle.reconciliation import last_use
+from iam_lifecycle.reconciliation.modes import Mode, mode_named
 from iam_lifecycle.reconciliation.revocation import unused_by_user
 from iam_lifecycle.reconciliation.staleness import (
     CREDENTIAL_NAMES,
@@ -35,7 +36,6 @@ from iam_lifecycle.reconciliation.staleness import (
     unused_credentials,
 )
 
-MODES = ("report", "revoke", "disable", "delete")
 #: Set by the disable mode to the day it disabled the user; such a user is not disabled again.
 DISABLED_AT_TAG = "lifecycle:disabled-at"
 
@@ -168,7 +168,7 @@ def unused_reason(entry: dict[str, Any], run_id: str) -> str:
     return f"unused: {names}, idle up to {entry['idle_days']} days (iam_stale_user_reconciliation run {run_id})"
 
 
-def _candidates(findings: list[dict[str, Any]], mode: str, run_id: str, today: str) -> list[dict[str, Any]]:
+def _candidates(findings: list[dict[str, Any]], mode: Mode, run_id: str, today: str) -> list[dict[str, Any]]:
     """Every user the mode could act on, with its account, the reason, and (revoke, disable) what to revoke."""
     candidates = []
     for finding in findings:
@@ -178,15 +178,15 @@ def _candidates(findings: list[dict[str, Any]], mode: str, run_id: str, today: s
             "caller_arn": finding["caller_arn"],
             **member_fields(finding),
         }
-        if mode == "revoke":
+        if not mode.acts_on_stale_users:
             for entry in finding.get("unused_credentials", {}).get("revocable", []):
                 candidates.append({**entry, **account, "reason": unused_reason(entry, run_id), "tags": {}})
             continue
         for entry in finding["stale"]:
-            if mode == "disable" and entry["disabled_at"]:
+            if mode.marks_disabled and entry["disabled_at"]:
                 continue
             candidate = {**entry, **account, "reason": stale_reason(entry["idle_days"], run_id)}
-            if mode == "disable":
+            if mode.marks_disabled:
                 candidate |= {"credentials": None, "tags": {DISABLED_AT_TAG: today}}
             candidates.append(candidate)
     return sorted(candidates, key=lambda c: (-c["idle_days"], c["account"], c["user_name"]))
@@ -216,8 +216,7 @@ def plan_reconciliation(
         ``credentials`` — None for all — and ``tags``), else empty; ``delete`` is, in delete mode, the
         :func:`offboarding_conf` of each ``iam_user_offboarding`` run to trigger.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    behaviour = mode_named(mode)
     failed = [finding for finding in findings if "error" in finding]
     findings = [finding for finding in findings if "error" not in finding]
     seen: dict[str, str] = {}
@@ -227,7 +226,8 @@ def plan_reconciliation(
                 f"connections {other} and {finding['aws_conn_id']} are both account {finding['account']}; "
                 "list each account once"
             )
-    candidates = [] if mode == "report" else _candidates(findings, mode, run_id, today or str(datetime.date.today()))
+    today = today or str(datetime.date.today())
+    candidates = _candidates(findings, behaviour, run_id, today) if behaviour.changes else []
     selected, over_cap = candidates[:max_users], candidates[max_users:]
     return {
         "mode": mode,
@@ -236,8 +236,8 @@ def plan_reconciliation(
         "failed": failed,
         "selected": selected,
         "over_cap": over_cap,
-        "revoke": selected if mode in ("revoke", "disable") else [],
-        "delete": [offboarding_conf(c) for c in selected] if mode == "delete" else [],
+        "revoke": selected if behaviour.revokes else [],
+        "delete": [offboarding_conf(c) for c in selected] if behaviour.deletes else [],
     }
 
 

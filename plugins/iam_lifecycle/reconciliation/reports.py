@@ -10,6 +10,7 @@ from airflow.sdk import ObjectStoragePath
 
 from iam_lifecycle import snapshots
 from iam_lifecycle.accounts.targets import member_fields
+from iam_lifecycle.reconciliation.modes import mode_named
 
 REPORT_VERSION = 1
 
@@ -41,11 +42,11 @@ def account_report(
         item = {**entry, "action": mode if plan["mode"] == mode and key in acted else "none"}
         if plan["mode"] == mode and key in over_cap:
             item["not_acted_on"] = f"over the cap (max_users={plan['max_users']})"
-        elif mode == "disable" == plan["mode"] and key not in acted and entry["disabled_at"]:
+        elif mode == plan["mode"] and mode_named(mode).marks_disabled and key not in acted and entry["disabled_at"]:
             item["not_acted_on"] = f"already disabled on {entry['disabled_at']}"
         return item
 
-    stale_mode = plan["mode"] if plan["mode"] in ("disable", "delete") else "none"
+    stale_mode = plan["mode"] if mode_named(plan["mode"]).acts_on_stale_users else "none"
     stale = [with_action(entry, stale_mode) for entry in finding["stale"]]
     unused = finding.get("unused_credentials", {"revocable": [], "exempt": [], "not_judged": []})
     unused = unused | {"revocable": [with_action(entry, "revoke") for entry in unused["revocable"]]}
