@@ -13,7 +13,7 @@ from tests.helpers import project_dagbag
 def test_the_trigger_form_offers_exactly_the_declared_modes():
     param = project_dagbag().dags["iam_stale_user_reconciliation"].params.get_param("mode")
     assert param.schema["enum"] == list(MODES)
-    assert all(f"{name}: " in param.schema["description"] for name in MODES)
+    assert all(f"{name}: " in param.description for name in MODES)
 
 
 def test_every_mode_that_changes_iam_has_an_approval_policy_entry_and_report_has_none():
