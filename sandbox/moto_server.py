@@ -9,42 +9,40 @@ Run: ``python -m sandbox.moto_server --port 5000``. Besides the AWS APIs it serv
 * ``POST /_sandbox/faults`` — ``{"throttle_fraction": 0.3, "seed": 1, "fail": {"DeleteUser":
   ["EntityTemporarilyUnmodifiable", 2], "DetachUserPolicy": ["AccessDenied", 99, 6]}}``: answer a seeded fraction
   of IAM calls with ``Throttling`` (with ``"throttle_mutating_only": true``, of the calls that change something:
-  not Get…, not List…), and N calls of an action with the given error (after letting the first K
-  through, when a third number is given). Injected failures are not recorded as calls; ``GET`` returns how many
-  were injected, by ``action:error``. The same body may also hold:
+  not Get…, not List…), and N calls of an action with the given error (after letting the first K through, when a
+  third number is given). Injected failures are not recorded as calls; ``GET`` returns how many were injected, by
+  ``action:error``. The same body may also hold:
 
   * ``"lose": {"DeleteUser": [N, K]}`` — after skipping K calls, N calls of the action are applied and their
-    response is lost on the way back (answered with a 500 ``ServiceFailure``, which the client retries, as it
-    would a dropped connection);
+    response lost (answered with a 500 ``ServiceFailure``, which the client retries, as a dropped connection);
   * ``"drop": {"DeleteUser": [N, K]}`` — the same, but the connection is closed with no HTTP answer at all, as a
-    network failure after AWS applied the call would (the client sees a dropped connection and retries);
+    network failure after AWS applied the call would (the client retries);
   * ``"delay": {"DeleteUser": [seconds, N]}`` — N calls of the action are held that long before being applied;
   * ``"before": {"DeleteUser": {"skip": K, "requests": [{"Action": "CreateUser", "UserName": "alice"}, ...]}}``
     — once, just before call K+1 of the action is applied, the listed IAM requests (query-protocol parameters)
     are applied in the caller's account, as another actor's changes would be: a user recreated, a key added.
-
   * ``"deny_assume_role": ["444444444444", ...]`` — STS AssumeRole of any role in those accounts is answered
     ``AccessDenied``, as AWS answers when the role does not exist or its trust policy does not trust the caller
     (moto itself checks neither): an organization's member account that cannot be reached. Counted as
     ``AssumeRole:AccessDenied``, not recorded as a call.
+  * ``"identity_center": {...}`` — Identity Center's faults (``sandbox.identity_center``); a denial counts as
+    ``action:AccessDenied``.
 
-  Lost responses count as ``action:lost`` in what ``GET`` returns, dropped connections as ``action:dropped``; the
-  applied calls are recorded.
+  Lost responses count as ``action:lost`` in what ``GET`` returns, dropped ones as ``action:dropped`` (recorded).
 * ``POST /_sandbox/users/<name>/dates`` — ``{"account": "123456789012", "create_date": iso, "password_last_used":
   iso | null, "access_key_last_used": [iso | null, ...]}``: set an IAM user's dates in moto's state (what the
   credential report and GetAccountAuthorizationDetails show); every key is optional, ``null`` means never used,
   the list goes by the user's access keys in creation order, and ``create_date`` also back-dates the user's
   access keys. ``account`` defaults to moto's default account.
 * ``POST /_sandbox/bulk_users`` — ``{"count": 10000, "prefix": "u", "with_keys": 1, "account": "123456789012"}``:
-  create users ``<prefix>00000``, ``<prefix>00001``… straight in moto's state (seconds for 10,000; minutes
-  through the API), each with ``with_keys`` access keys (0-2, default 0); every third one also has a console
-  password. Dates follow from the index: created 1-730 days ago, each credential last used 0-364 days ago (not
-  before the user's creation), every fifth user's credentials never used. Answers ``{"created": count}``.
+  create users ``<prefix>00000``… straight in moto's state (seconds for 10,000), each with ``with_keys`` access
+  keys (0-2, default 0); every third one also has a console password. Dates follow from the index: created
+  1-730 days ago, each credential last used 0-364 days ago (not before the user's creation), every fifth user's
+  credentials never used. Answers ``{"created": count}``.
 
-Permission denials of JSON-protocol calls (Secrets Manager) come back as AWS sends them, in JSON.
-
-An access key id of 12 digits selects that account (as moto's ``x-moto-account-id`` header does), so Airflow
-connections with login ``111111111111`` and ``222222222222`` are two accounts on one server.
+Permission denials of JSON-protocol calls (Secrets Manager) come back as AWS sends them, in JSON. An access key
+id of 12 digits selects that account (as the ``x-moto-account-id`` header does): connections with login
+``111111111111`` and ``222222222222`` are two accounts on one server.
 """
 
 from __future__ import annotations
@@ -63,18 +61,12 @@ from urllib.parse import parse_qs, urlencode
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from sandbox import strict_moto
+from sandbox import identity_center, strict_moto
 from sandbox.control import READ_PREFIXES  # never throttled under throttle_mutating_only
 from sandbox.moto_state import create_bulk_users, set_user_dates
 
-ERROR_STATUS = {
-    "Throttling": 400,
-    "EntityTemporarilyUnmodifiable": 409,
-    "ConcurrentModification": 409,
-    "DeleteConflict": 409,
-    "AccessDenied": 403,
-    "ServiceFailure": 500,
-}
+ERROR_STATUS = {"Throttling": 400, "EntityTemporarilyUnmodifiable": 409, "ConcurrentModification": 409}
+ERROR_STATUS |= {"DeleteConflict": 409, "AccessDenied": 403, "ServiceFailure": 500}
 USER_DATES_PATH = re.compile(r"^/_sandbox/users/(?P<name>[^/]+)/dates$")
 ACCOUNT_ACCESS_KEY = re.compile(r"Credential=(?P<account>\d{12})/")
 ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):role/")
@@ -137,6 +129,7 @@ class SandboxMiddleware:
                 for table in ("fail", "lose", "drop", "delay"):
                     self.faults[table] = {k: list(v) for k, v in self.faults.get(table, {}).items()}
                 self.random = random.Random(self.faults.get("seed", 0))
+                identity_center.configure(self.faults.get("identity_center"))
                 return Response("{}", mimetype="application/json")
             if (match := USER_DATES_PATH.match(request.path)) and request.method == "POST":
                 try:
@@ -195,8 +188,12 @@ class SandboxMiddleware:
             self._apply_scripted_requests(environ, action)
             lost = self._take(self.faults.get("lose", {}), action)
             dropped = not lost and self._take(self.faults.get("drop", {}), action)
-        elif target := request.headers.get("X-Amz-Target"):  # JSON protocol (Secrets Manager)
+        elif target := request.headers.get("X-Amz-Target"):  # JSON protocol (Secrets Manager, Identity Center)
             action, params = target.rsplit(".", 1)[-1], json.loads(body or b"{}")
+            if denial := identity_center.denial(service, action):
+                with self.lock:
+                    self.injected[f"{action}:AccessDenied"] += 1
+                return Response(**denial)(environ, start_response)
         else:  # a REST call (S3): record the method and path
             action, params = f"{request.method} {request.path}", {}
         account = _account_of_key(key)
@@ -280,6 +277,7 @@ class SandboxMiddleware:
 
 def make_app():
     strict_moto.apply()
+    identity_center.apply()
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     return SandboxMiddleware(DomainDispatcherApplication(create_backend_app))

@@ -8,6 +8,7 @@ import urllib.request
 import boto3
 import pytest
 
+from sandbox.identity_center import Seed
 from sandbox.net import moto_server_process
 
 
@@ -113,3 +114,26 @@ def test_assume_role_is_denied_in_the_listed_accounts_and_calls_name_their_accou
         ("CreateUser", "222222222222"),
     ]
     assert [u["UserName"] for u in member.list_users()["Users"]] == ["in-member"]
+
+
+def test_identity_center_is_strict_on_the_server_and_a_denied_instance_cannot_be_reached(server, iam):
+    def client(service):
+        return boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=server,
+            aws_access_key_id="testing",
+            aws_secret_access_key="t",
+        )
+
+    center = Seed(client("sso-admin"), client("identitystore"))
+    alice = center.user("alice")
+    group = center.group("engineers", alice)
+    center.ids.delete_user(IdentityStoreId=center.store_id, UserId=alice)
+    post(server, "/_sandbox/faults", {"identity_center": {"deny": ["ListInstances"]}})
+
+    with pytest.raises(center.sso.exceptions.AccessDeniedException):
+        center.sso.list_instances()
+
+    assert center.memberships(group) == []  # the server applies sandbox.identity_center's rules
+    assert get(server, "/_sandbox/faults") == {"ListInstances:AccessDenied": 1}
