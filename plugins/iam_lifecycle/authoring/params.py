@@ -15,6 +15,7 @@ from iam_lifecycle.approval.answers import DEFAULT_TIMEOUT_SECONDS
 from iam_lifecycle.approval.proof import APPROVAL_RUN_KEY
 from iam_lifecycle.aws.sessions import DEFAULT_MEMBER_ROLE
 from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.identity_center.names import USER_NAME as IDENTITY_CENTER_USER_NAME
 from iam_lifecycle.patterns import ACCOUNT_ID, CONN_ID, IAM_NAME, PARENT_ID, schema_pattern
 
 #: IAM's own rule for user names, as a whole-value JSON-schema pattern (see :mod:`iam_lifecycle.patterns`).
@@ -168,4 +169,28 @@ def approval_timeout_param() -> Param:
         title="Approval timeout (seconds)",
         description="How long the approval waits for a person's answer (86400: 24 hours; 604800, a week, at most). "
         "With no answer by then, nothing is changed and Slack says so.",
+    )
+
+
+def identity_center_param() -> Param:
+    """The ``identity_center`` trigger param: whether the person is also removed from IAM Identity Center."""
+    return Param(
+        None,
+        type=["null", "boolean"],
+        title="IAM Identity Center",
+        description="Also remove the person from IAM Identity Center: its account assignments, group memberships "
+        "and user. Empty: yes when the organization has an Identity Center instance; false: Identity Center is "
+        "not read.",
+    )
+
+
+def identity_center_user_name_param() -> Param:
+    """The ``identity_center_user_name`` trigger param: the person's UserName in the identity store."""
+    return Param(
+        None,
+        type=["null", "string"],
+        pattern=schema_pattern(IDENTITY_CENTER_USER_NAME, empty=True),
+        title="Identity Center user name",
+        description="The person's UserName in the Identity Center identity store, e.g. alice@example.com. "
+        "Empty: the IAM user name.",
     )
