@@ -1,12 +1,15 @@
-"""The AWS console link on tasks that act on a user, and its registration as a plugin."""
+"""The AWS console link on tasks that act on a user (in the user's account; for a deleted user, its CloudTrail
+history), and its registration as a plugin."""
 
 from __future__ import annotations
+
+from urllib.parse import unquote
 
 import pytest
 
 from iam_lifecycle.operators import offboarding, provisioning, users
-from iam_lifecycle.operators.links import IamUserConsoleLink
-from iam_lifecycle.operators.offboarding import DeleteLoginProfileOperator
+from iam_lifecycle.operators.links import IamUserConsoleLink, account_of
+from iam_lifecycle.operators.offboarding import DeleteLoginProfileOperator, DeleteUserOperator
 from iam_lifecycle.operators.users import GetCallerIdentityOperator
 
 KEY = None  # the link reads only the (rendered) operator, not the task instance key
@@ -48,3 +51,51 @@ def test_the_plugin_registers_the_link():
 
     assert IamUserConsoleLink.__name__ in [type(link).__name__ for link in links]
     assert plugins_manager.get_import_errors() == {}
+
+
+MEMBER = "222222222222"
+
+
+def test_a_member_account_user_opens_through_the_member_role_in_its_own_account():
+    operator = DeleteLoginProfileOperator(
+        task_id="delete_login_profile", user_name="alice", account_id=MEMBER, member_role_name="AuditRole"
+    )
+
+    link = IamUserConsoleLink().get_link(operator, ti_key=KEY)
+
+    switch, query = link.split("?", 1)
+    fields = dict(pair.split("=", 1) for pair in query.split("&"))
+    assert switch == "https://signin.aws.amazon.com/switchrole"
+    assert (fields["account"], fields["roleName"]) == (MEMBER, "AuditRole")
+    assert unquote(fields["redirect_uri"]) == "https://console.aws.amazon.com/iam/home#/users/details/alice"
+
+
+def test_the_deleting_task_leads_to_the_deleted_users_cloudtrail_history_in_its_account():
+    user = {"UserName": "alice", "UserId": "AIDA", "Arn": f"arn:aws:iam::{MEMBER}:user/alice"}
+    operator = DeleteUserOperator(
+        task_id="delete_user",
+        user_name="alice",
+        user=user,
+        caller_arn=None,
+        snapshot_uri="s3://b/s.json",
+        account_id=MEMBER,
+    )
+
+    link = unquote(IamUserConsoleLink().get_link(operator, ti_key=KEY))
+
+    assert f"account={MEMBER}&roleName=IamLifecycleRole" in link
+    assert link.endswith(
+        "redirect_uri=https://us-east-1.console.aws.amazon.com/cloudtrail/home?region=us-east-1"
+        "#/events?ResourceName=alice"
+    )
+
+
+def test_the_account_is_read_from_the_users_arn_when_the_run_names_no_member_account():
+    user = {"UserName": "alice", "UserId": "AIDA", "Arn": "arn:aws:iam::123456789012:user/alice"}
+    operator = DeleteUserOperator(
+        task_id="delete_user", user_name="alice", user=user, caller_arn=None, snapshot_uri="s3://b/s.json"
+    )
+
+    assert account_of(operator) == "123456789012"
+    # The connection's own account: no role to switch to, the history opens where the viewer is signed in.
+    assert IamUserConsoleLink().get_link(operator, ti_key=KEY).startswith("https://us-east-1.console.aws.amazon.com/")
