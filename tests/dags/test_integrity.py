@@ -73,14 +73,19 @@ def test_removals_are_mapped_over_the_kinds_held_and_labelled_with_the_kind(dagb
     ],
 )
 def test_a_retried_trigger_finds_its_own_offboarding_run_instead_of_starting_another(dagbag, dag_id, task_id):
-    """The triggered run's id depends only on the triggering run and the mapped instance, never on the try."""
+    """The triggered run's id names the user (and the member account) and depends only on the triggering run and
+    the mapped instance, never on the try."""
+    import types
+
     import jinja2
 
     trigger = dagbag.dags[dag_id].get_task(task_id)
     template = jinja2.Template(trigger.partial_kwargs["trigger_run_id"])
+    task = types.SimpleNamespace(conf={"user_name": "first.last@example.com", "account_id": "222222222222"})
     run_id = lambda map_index: template.render(  # noqa: E731
-        run_id="manual__1", task=trigger, ti={"map_index": map_index, "try_number": map_index + 1}
+        run_id="manual__1", task=task, ti={"map_index": map_index, "try_number": map_index + 1}
     )
 
-    assert run_id(3) == f"manual__1__{task_id}_3" and run_id(4) == f"manual__1__{task_id}_4"
+    assert run_id(3) == "manual__1__offboard_first.last-at-example.com_in_222222222222_3"
+    assert run_id(4) == "manual__1__offboard_first.last-at-example.com_in_222222222222_4"
     assert trigger.partial_kwargs["skip_when_already_exists"] is True

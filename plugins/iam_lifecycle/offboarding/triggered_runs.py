@@ -11,6 +11,17 @@ from typing import Any
 from iam_lifecycle.compat import ExceptionRetryPolicy, RetryAction, RetryRule, TriggerDagRunOperator
 
 OFFBOARDING_DAG_ID = "iam_user_offboarding"
+#: The user's name as a run id may hold it ([scheduler] allowed_run_id_pattern's default has no @ = , and ".." is
+#: refused anywhere in a run id).
+_USER_IN_RUN_ID = (
+    "task.conf['user_name'] | replace('@', '-at-') | replace('=', '-') | replace(',', '-') | replace('..', '.-')"
+)
+#: ``<triggering run>__offboard_<user>[_in_<account>]_<map index>``: Airflow's run list names whom each run
+#: offboards, and the id depends only on the triggering run and the mapped instance, never on the try.
+TRIGGERED_RUN_ID = (
+    "{{ run_id }}__offboard_{{ " + _USER_IN_RUN_ID + " }}"
+    "{% if task.conf.get('account_id') %}_in_{{ task.conf['account_id'] }}{% endif %}_{{ ti.map_index }}"
+)
 
 
 def trigger_offboardings(task_id: str, confs: Any, *, max_at_once: int = 16) -> Any:
@@ -27,7 +38,7 @@ def trigger_offboardings(task_id: str, confs: Any, *, max_at_once: int = 16) -> 
         logical_date=None,
         # One run id per user of this run: a retry of this task (its worker lost after triggering) finds the run
         # already there and is skipped, leaving that run to finish, instead of offboarding the user a second time.
-        trigger_run_id="{{ run_id }}__{{ task.task_id }}_{{ ti.map_index }}",
+        trigger_run_id=TRIGGERED_RUN_ID,
         skip_when_already_exists=True,
         wait_for_completion=True,
         # Waiting in the triggerer, not in a worker slot: a bulk offboarding does not fill the Celery workers.
