@@ -1,4 +1,5 @@
-"""What every benchmark needs: a sandbox moto server of its own, summaries of repeated timings, the machine."""
+"""What every benchmark needs: a sandbox moto server of its own (``sandbox.control.MotoControl``), summaries of
+repeated timings, the machine."""
 
 from __future__ import annotations
 
@@ -9,15 +10,12 @@ import platform
 import statistics
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from sandbox.control import MotoControl
 from sandbox.net import moto_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,45 +32,11 @@ PACKAGES = (
 )
 
 
-@dataclass
-class Moto:
-    """A running sandbox moto server and small clients for it."""
-
-    url: str
-
-    def client(self, service: str = "iam"):
-        return boto3.client(
-            service,
-            region_name="us-east-1",
-            endpoint_url=self.url,
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
-        )
-
-    def _request(self, path: str, method: str = "GET", body: dict | None = None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.load(response)
-
-    def calls(self) -> list[dict]:
-        """Every AWS call the server answered since the last ``clear_calls``."""
-        return self._request("/_sandbox/calls")
-
-    def clear_calls(self) -> None:
-        self._request("/_sandbox/calls", "DELETE")
-
-    def bulk_users(self, count: int, with_keys: int = 1, prefix: str = "u") -> None:
-        self._request("/_sandbox/bulk_users", "POST", {"count": count, "with_keys": with_keys, "prefix": prefix})
-
-
 @contextlib.contextmanager
-def moto_server() -> Iterator[Moto]:
+def moto_server() -> Iterator[MotoControl]:
     """A ``python -m sandbox.moto_server`` process on a free port of 127.0.0.1, stopped on exit."""
     with moto_server_process() as url:
-        yield Moto(url)
+        yield MotoControl(url)
 
 
 def summary(values: list[float]) -> dict:

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 
 from benchmarks.common import ROOT
+from sandbox.control import aws_connection
 
 sys.path.insert(0, str(ROOT / "plugins"))  # local.load names the approval task as the package does
 
@@ -31,12 +32,8 @@ ACCOUNTS = [f"{n}" * 12 for n in range(1, 6)]
 
 
 def _add_connection(stack, conn_id: str, account: str) -> None:
-    extra = {"region_name": "us-east-1", "endpoint_url": stack.moto_url}
-    stack.api(
-        "POST",
-        "/connections",
-        {"connection_id": conn_id, "conn_type": "aws", "login": account, "password": "x", "extra": json.dumps(extra)},
-    )
+    connection = aws_connection(stack.moto_url, account)
+    stack.api("POST", "/connections", connection | {"connection_id": conn_id, "extra": json.dumps(connection["extra"])})
 
 
 def _cpu_seconds(stack) -> dict[str, float]:

@@ -29,7 +29,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.common import BIN, ROOT, Moto, moto_server, subprocess_env, summary
+from benchmarks.common import BIN, ROOT, moto_server, subprocess_env, summary
+from sandbox.control import MotoControl, aws_connection
 from sandbox.seed import EVERYTHING, NOTHING, seed_user
 from sandbox.slack_stub import SlackStub
 
@@ -160,8 +161,7 @@ def write_noop_dag(env: dict[str, str], folder: Path, lengths: dict[str, int]) -
 
 
 def airflow_env(home: Path, moto_url: str, slack_url: str) -> dict[str, str]:
-    aws = {"conn_type": "aws", "login": "bench", "password": "bench"}
-    aws["extra"] = {"region_name": "us-east-1", "endpoint_url": moto_url}
+    aws = aws_connection(moto_url)
     slack = {"conn_type": "slackwebhook", "host": slack_url, "password": "T0/B0/bench"}
     return subprocess_env(
         AIRFLOW_HOME=str(home),
@@ -209,7 +209,7 @@ def _user_name(prefix: str, label: str, n: int) -> str:
     return f"{prefix}-{label.replace(' ', '-').replace(',', '')}-{n}"
 
 
-def _iam_and_sts_calls(moto: Moto) -> list[str]:
+def _iam_and_sts_calls(moto: MotoControl) -> list[str]:
     return [c["action"] for c in moto.calls() if c["service"] in ("iam", "sts")]
 
 
@@ -221,9 +221,9 @@ def _assert_gone(iam, user: str, see: str) -> None:
     raise RuntimeError(f"{user} still exists after its offboarding; see {see}")
 
 
-def _offboard(moto: Moto, env: dict[str, str], home: Path, label: str, shape: dict, n: int) -> dict:
+def _offboard(moto: MotoControl, env: dict[str, str], home: Path, label: str, shape: dict, n: int) -> dict:
     """Offboard a freshly seeded user of ``shape`` with ``airflow dags test``; its run and its calls."""
-    iam = moto.client()
+    iam = moto.iam
     user = _user_name("bench", label, n)
     seed_user(iam, user, shape)
     moto.clear_calls()
@@ -234,9 +234,9 @@ def _offboard(moto: Moto, env: dict[str, str], home: Path, label: str, shape: di
     return run | {"calls": calls}
 
 
-def _offboard_plain(moto: Moto, label: str, shape: dict, n: int) -> dict:
+def _offboard_plain(moto: MotoControl, label: str, shape: dict, n: int) -> dict:
     """Offboard a freshly seeded user of ``shape`` with ``python -m benchmarks.plain_boto3``; its times and calls."""
-    iam = moto.client()
+    iam = moto.iam
     user = _user_name("plain", label, n)
     seed_user(iam, user, shape)
     moto.clear_calls()

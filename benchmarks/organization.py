@@ -24,7 +24,8 @@ import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 
-from benchmarks.common import ROOT, Moto, moto_server, run_module, subprocess_env, summary
+from benchmarks.common import ROOT, moto_server, run_module, subprocess_env, summary
+from sandbox.control import MotoControl, aws_connection
 
 SIZES = (1, 10, 50)
 REPETITIONS = 3
@@ -80,7 +81,7 @@ def worker(url: str, repetitions: int) -> dict:
     return {"seconds": seconds, "runs": runs, **found}
 
 
-def _organization(moto: Moto, accounts: int) -> list[str]:
+def _organization(moto: MotoControl, accounts: int) -> list[str]:
     """An organization of ``accounts`` accounts (the management one included), each with its users; their ids."""
     orgs = moto.client("organizations")
     orgs.create_organization(FeatureSet="ALL")
@@ -88,14 +89,13 @@ def _organization(moto: Moto, accounts: int) -> list[str]:
         orgs.create_account(AccountName=f"member-{n:02}", Email=f"member-{n:02}@example.com")
     ids = [account["Id"] for page in orgs.get_paginator("list_accounts").paginate() for account in page["Accounts"]]
     for account in ids:
-        moto._request("/_sandbox/bulk_users", "POST", {"count": USERS_PER_ACCOUNT, "with_keys": 1, "account": account})
+        moto.bulk_users(USERS_PER_ACCOUNT, account=account)
     return ids
 
 
 def _connection(url: str) -> str:
     """The organization connection: the management account's credentials; STS AssumeRole at the sandbox too."""
-    extra = {"region_name": "us-east-1", "endpoint_url": url, "service_config": {"sts": {"endpoint_url": url}}}
-    return json.dumps({"conn_type": "aws", "login": "bench", "password": "bench", "extra": extra})
+    return json.dumps(aws_connection(url))
 
 
 def _run_worker(url: str, repetitions: int, home: str) -> dict:

@@ -32,7 +32,8 @@ import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 
-from benchmarks.common import ROOT, Moto, moto_server, run_module, subprocess_env, summary
+from benchmarks.common import ROOT, moto_server, run_module, subprocess_env, summary
+from sandbox.control import MotoControl, aws_connection
 
 SIZES = (100, 1000, 10000)
 #: Repetitions of the timing per size; the per-user approach at 10,000 users takes about 2 minutes per repetition.
@@ -130,9 +131,9 @@ def _dag_poll_seconds() -> float:
 NEVER = ("N/A", "no_information", "not_supported", "")
 
 
-def describe_account(moto: Moto, now: datetime) -> dict:
+def describe_account(moto: MotoControl, now: datetime) -> dict:
     """What the account holds, from its credential report (read after the measurements: its calls are not counted)."""
-    iam = moto.client()
+    iam = moto.iam
     while iam.generate_credential_report()["State"] != "COMPLETE":
         time.sleep(0.1)
     rows = list(csv.DictReader(io.StringIO(iam.get_credential_report()["Content"].decode())))
@@ -160,8 +161,7 @@ def describe_account(moto: Moto, now: datetime) -> dict:
 
 def _connection(url: str, account: str) -> str:
     """An Airflow AWS connection on the sandbox acting in ``account`` (a 12-digit access key id selects it)."""
-    extra = {"region_name": "us-east-1", "endpoint_url": url}
-    return json.dumps({"conn_type": "aws", "login": account, "password": "bench", "extra": extra})
+    return json.dumps(aws_connection(url, account))
 
 
 def _run_worker(approach: str, url: str, repetitions: int, home: str) -> dict:
