@@ -100,7 +100,7 @@ def headline(results: dict) -> str:
 
 def markdown_section(results: dict) -> list[str]:
     """The BENCHMARKS.md section (``report.write_markdown`` adds it when the results have it)."""
-    from benchmarks.report import _actions, bullet, para
+    from benchmarks.report_text import actions, bullet, para
 
     loads = results["distributed"]["loads"]
     lines = [
@@ -128,7 +128,7 @@ def markdown_section(results: dict) -> list[str]:
     cpu = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in first["cpu_seconds"].items())
     lines += [
         "",
-        bullet(f"IAM calls in one account, by action: {_actions(first['by_action'])}."),
+        bullet(f"IAM calls in one account, by action: {actions(first['by_action'])}."),
         bullet(f"CPU seconds by part of the stack, one account: {cpu}."),
         "",
     ]

@@ -144,7 +144,7 @@ def headline(results: dict) -> str:
 
 def markdown_section(results: dict) -> list[str]:
     """The BENCHMARKS.md section (``report.write_markdown`` adds it when the results have it)."""
-    from benchmarks.report import _actions, bullet, para, timing
+    from benchmarks.report_text import actions, bullet, para, timing
 
     organization = results["organization"]
     sizes = organization["sizes"]
@@ -175,7 +175,7 @@ def markdown_section(results: dict) -> list[str]:
     largest = list(sizes)[-1]
     lines += [
         "",
-        bullet(f"Calls at {largest} accounts, by action: {_actions(sizes[largest]['by_action_first'])}."),
+        bullet(f"Calls at {largest} accounts, by action: {actions(sizes[largest]['by_action_first'])}."),
         bullet(
             "Per account: two STS `AssumeRole` (one for the STS client that checks the account, one for the IAM "
             "client: each hook builds its own session), `GetCallerIdentity`, `GenerateCredentialReport` twice "
