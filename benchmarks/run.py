@@ -4,7 +4,7 @@
    (``benchmarks/offboarding.py``, ``benchmarks/plain_boto3.py``).
 2. Finding stale users at 100, 1,000 and 10,000 users: ours versus per-user calls (``benchmarks/stale.py``).
 3. Run latency: the offboarding DAG versus a no-op DAG of the same graph, and trigger to Slack on
-   ``airflow standalone`` (``benchmarks/offboarding.py``).
+   ``airflow standalone`` (``benchmarks/trigger_latency.py``).
 4. Parse time of each DAG file beyond importing Airflow and the providers (``benchmarks/parse.py``).
 5. A stale-user report over an AWS Organization of 1, 10 and 50 accounts (``benchmarks/organization.py``).
 6. Bulk offboarding of 50 users on a distributed Airflow (CeleryExecutor), in one account and over five
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import distributed, offboarding, organization, parse, report, stale
+from benchmarks import distributed, offboarding, organization, parse, report, stale, trigger_latency
 from benchmarks.common import ROOT, machine, versions
 
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -71,7 +71,7 @@ def measure(only: list[str] | None = None) -> dict:
 
 
 def _standalone(home: Path) -> dict:
-    result = offboarding.trigger_to_slack(home / "standalone", log=log)
+    result = trigger_latency.trigger_to_slack(home / "standalone", log=log)
     if not result["measured"]:
         log(f"  not measured: {result['reason']}")
     return result
