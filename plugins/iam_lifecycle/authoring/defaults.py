@@ -83,6 +83,31 @@ def sphinx_to_markdown(doc: str) -> str:
     return "\n".join(lines).strip()
 
 
+#: Where a task's page shows what the field list of a docstring is about, for this very run.
+WHERE_DETAILS_ARE = "*This run's arguments are under **Rendered Templates**; what the task handed on, under **XCom**.*"
+#: A parenthesis that only points a developer at code: "(see `iam_lifecycle.x`)", "(`offboarding.plan.Y`)".
+_CODE_REFERENCE = re.compile(r"\s*\((?:see |as )?`~?[A-Za-z_]\w*(?:\.\w+)+`\)")
+
+
+def prose_of(doc: str) -> str:
+    """
+    A dedented docstring as a person reads it in a task's page: its prose, as Markdown, without the Sphinx field
+    list (parameters, return value, exceptions: written for developers, and shown for the run itself under
+    Rendered Templates and XCom, which the doc then points to) or parentheses that only point at code.
+    """
+    kept, in_field = [], False
+    for line in doc.splitlines():
+        if _SPHINX_FIELD.match(line):
+            in_field = True
+            continue
+        if in_field and (line[:1].isspace() and line.strip()):
+            continue  # a field's continuation line
+        in_field = False
+        kept.append(line)
+    prose = _CODE_REFERENCE.sub("", sphinx_to_markdown("\n".join(kept).strip()))
+    return f"{prose}\n\n{WHERE_DETAILS_ARE}" if len(kept) < len(doc.splitlines()) else prose
+
+
 def _task_doc(task: Any) -> str | None:
     """The docstring of what the task runs: its TaskFlow function, or its operator class."""
     operator_class = getattr(task, "operator_class", type(task))
@@ -97,11 +122,11 @@ def _task_doc(task: Any) -> str | None:
 def document_tasks(dag: Any) -> Any:
     """
     Give every task of ``dag`` Markdown docs for the UI: its ``doc_md`` (which TaskFlow sets to the function's
-    raw docstring) or else the docstring of what it runs, dedented and with its Sphinx markup made Markdown.
+    raw docstring) or else the docstring of what it runs, dedented, as prose (:func:`prose_of`).
     """
     for task in dag.tasks:
         doc = task.doc_md or _task_doc(task)
-        doc_md = sphinx_to_markdown(inspect.cleandoc(doc)) if doc else None
+        doc_md = prose_of(inspect.cleandoc(doc)) if doc else None
         if hasattr(task, "partial_kwargs"):  # a mapped task keeps its arguments there
             task.partial_kwargs["doc_md"] = doc_md
         else:
