@@ -20,6 +20,7 @@ CHANGING_TASKS = {
 }
 
 
+@pytest.mark.matrix  # the whole offboarding every environment of scripts/matrix.sh runs
 def test_offboards_a_user_holding_everything_and_leaves_the_bystander(sandbox):
     iam = sandbox.iam
     held = seed_user(iam, "alice")
