@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from benchmarks.offboarding import LATENCY_SHAPE, SHAPES, describe_dag, map_lengths
+from benchmarks.noop_dag import describe_dag, map_lengths
+from benchmarks.offboarding import LATENCY_SHAPE, SHAPES
 
 
 def test_the_no_op_twin_knows_what_each_mapped_task_is_mapped_over_and_how_many():
