@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -13,19 +16,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-EVERYTHING = {
-    "managed_policies": 12,
-    "inline_policies": 2,
-    "groups": 3,
-    "access_keys": 2,
-    "login_profile": True,
-    "mfa_devices": 1,
-    "ssh_public_keys": 1,
-    "signing_certificates": 1,
-    "service_specific_credentials": 1,
-}
-NOTHING = {kind: 0 for kind in EVERYTHING} | {"login_profile": False}
-ONE_OF_EACH = {kind: 1 for kind in EVERYTHING} | {"login_profile": True}
+try:
+    from iam_lifecycle.holdings import KINDS, Kind
+except ModuleNotFoundError:  # run from the source tree without the package installed (make demo): its folder
+    sys.path.append(str(Path(__file__).resolve().parent.parent / "plugins"))
+    from iam_lifecycle.holdings import KINDS, Kind
 
 PASSWORD = "Sandbox-Passw0rd!"
 
@@ -75,53 +70,100 @@ def _ensure_group(iam, name: str) -> None:
         pass
 
 
+def _attach_policy(iam, user_name: str, i: int) -> str:
+    arn = _ensure_policy(iam, f"team-policy-{i}")
+    iam.attach_user_policy(UserName=user_name, PolicyArn=arn)
+    return arn
+
+
+def _put_inline_policy(iam, user_name: str, i: int) -> str:
+    iam.put_user_policy(UserName=user_name, PolicyName=f"inline-{i}", PolicyDocument=_policy_document(f"sqs:Get{i}"))
+    return f"inline-{i}"
+
+
+def _join_group(iam, user_name: str, i: int) -> str:
+    _ensure_group(iam, f"team-group-{i}")
+    iam.add_user_to_group(UserName=user_name, GroupName=f"team-group-{i}")
+    return f"team-group-{i}"
+
+
+def _create_access_key(iam, user_name: str, i: int) -> str:
+    return iam.create_access_key(UserName=user_name)["AccessKey"]["AccessKeyId"]
+
+
+def _upload_ssh_public_key(iam, user_name: str, i: int) -> str:
+    key = iam.upload_ssh_public_key(UserName=user_name, SSHPublicKeyBody=_ssh_public_key())
+    return key["SSHPublicKey"]["SSHPublicKeyId"]
+
+
+def _upload_signing_certificate(iam, user_name: str, i: int) -> str:
+    return iam.upload_signing_certificate(UserName=user_name, CertificateBody=_certificate(user_name))["Certificate"][
+        "CertificateId"
+    ]
+
+
+def _create_service_specific_credential(iam, user_name: str, i: int) -> str:
+    credential = iam.create_service_specific_credential(UserName=user_name, ServiceName="codecommit.amazonaws.com")
+    return credential["ServiceSpecificCredential"]["ServiceSpecificCredentialId"]
+
+
+def _enable_virtual_mfa_device(iam, user_name: str, i: int) -> str:
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{user_name}-mfa-{i}")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName=user_name, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
+    return serial
+
+
+def _create_login_profile(iam, user_name: str, i: int) -> str:
+    iam.create_login_profile(UserName=user_name, Password=PASSWORD)
+    return user_name
+
+
+#: How the sandbox gives a user one item of each kind of ``iam_lifecycle.holdings.KINDS``, and how many a user
+#: holding everything has (:data:`EVERYTHING`).
+SEEDERS: dict[str, tuple[int, Callable[[Any, str, int], str]]] = {
+    "managed_policies": (12, _attach_policy),
+    "inline_policies": (2, _put_inline_policy),
+    "groups": (3, _join_group),
+    "access_keys": (2, _create_access_key),
+    "ssh_public_keys": (1, _upload_ssh_public_key),
+    "signing_certificates": (1, _upload_signing_certificate),
+    "service_specific_credentials": (1, _create_service_specific_credential),
+    "mfa_devices": (1, _enable_virtual_mfa_device),
+    "login_profile": (1, _create_login_profile),
+}
+
+
+def _shape(count_of: Callable[[Kind], int]) -> dict[str, int | bool]:
+    """A seed shape: how many of each kind (a presence kind: whether the user has one)."""
+    return {kind.name: bool(count_of(kind)) if kind.presence else count_of(kind) for kind in KINDS}
+
+
+#: Shapes: counts per kind (``iam_lifecycle.holdings.KINDS``), the login profile a bool.
+EVERYTHING = _shape(lambda kind: SEEDERS.get(kind.name, (0, None))[0])  # a kind without a seeder: tests name it
+NOTHING = _shape(lambda kind: 0)
+ONE_OF_EACH = _shape(lambda kind: 1)
+
+
 def seed_user(
     iam, user_name: str, shape: dict[str, Any] = EVERYTHING, tags: dict[str, str] | None = None, path: str = "/"
 ) -> dict[str, Any]:
     """
-    Create ``user_name`` holding ``shape`` (counts per kind); return what it holds, as the offboarding lists it.
+    Create ``user_name`` holding ``shape`` (counts per kind); return what it holds, as the offboarding lists it
+    (without the access keys' details).
 
     Managed policies and groups are shared between users (``team-policy-N``, ``team-group-N``), so a bystander
     seeded alongside shares them with the user being offboarded.
     """
     iam.create_user(UserName=user_name, Path=path, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
-    held: dict[str, Any] = {kind: [] for kind in EVERYTHING} | {"login_profile": False}
-    for i in range(shape["managed_policies"]):
-        arn = _ensure_policy(iam, f"team-policy-{i}")
-        iam.attach_user_policy(UserName=user_name, PolicyArn=arn)
-        held["managed_policies"].append(arn)
-    for i in range(shape["inline_policies"]):
-        name = f"inline-{i}"
-        iam.put_user_policy(UserName=user_name, PolicyName=name, PolicyDocument=_policy_document(f"sqs:Get{i}"))
-        held["inline_policies"].append(name)
-    for i in range(shape["groups"]):
-        _ensure_group(iam, f"team-group-{i}")
-        iam.add_user_to_group(UserName=user_name, GroupName=f"team-group-{i}")
-        held["groups"].append(f"team-group-{i}")
-    for _ in range(shape["access_keys"]):
-        held["access_keys"].append(iam.create_access_key(UserName=user_name)["AccessKey"]["AccessKeyId"])
-    if shape["login_profile"]:
-        iam.create_login_profile(UserName=user_name, Password=PASSWORD)
-        held["login_profile"] = True
-    for i in range(shape["mfa_devices"]):
-        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{user_name}-mfa-{i}")["VirtualMFADevice"][
-            "SerialNumber"
-        ]
-        iam.enable_mfa_device(
-            UserName=user_name, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
-        )
-        held["mfa_devices"].append(serial)
-    for _ in range(shape["ssh_public_keys"]):
-        key = iam.upload_ssh_public_key(UserName=user_name, SSHPublicKeyBody=_ssh_public_key())
-        held["ssh_public_keys"].append(key["SSHPublicKey"]["SSHPublicKeyId"])
-    for _ in range(shape["signing_certificates"]):
-        cert = iam.upload_signing_certificate(UserName=user_name, CertificateBody=_certificate(user_name))
-        held["signing_certificates"].append(cert["Certificate"]["CertificateId"])
-    for _ in range(shape["service_specific_credentials"]):
-        credential = iam.create_service_specific_credential(UserName=user_name, ServiceName="codecommit.amazonaws.com")
-        held["service_specific_credentials"].append(
-            credential["ServiceSpecificCredential"]["ServiceSpecificCredentialId"]
-        )
+    held: dict[str, Any] = {}
+    for kind in KINDS:
+        _, make = SEEDERS[kind.name]
+        made = [make(iam, user_name, i) for i in range(int(shape[kind.name]))]
+        held[kind.name] = bool(made) if kind.presence else made
     return held
 
 

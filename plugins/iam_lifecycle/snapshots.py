@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import ObjectStoragePath
 
+from iam_lifecycle.holdings import KINDS, Recorded
+
 if TYPE_CHECKING:
     from iam_lifecycle.aws.iam_hook import IamHook
 
@@ -52,6 +54,19 @@ def account_of(arn: str) -> str:
     return arn.split(":")[4]
 
 
+def recorded_holdings(holdings: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]:
+    """Every kind as a snapshot records it (:class:`~iam_lifecycle.holdings.Recorded`), under its name."""
+    fields: dict[str, Any] = {}
+    for kind in KINDS:
+        if kind.recorded is Recorded.DETAILS:
+            fields[kind.name] = holdings[kind.details]
+        elif kind.recorded is Recorded.DOCUMENTS:
+            fields[kind.name] = {name: documents[name] for name in holdings[kind.name]}
+        else:
+            fields[kind.name] = holdings[kind.name]
+    return fields
+
+
 def build_snapshot(
     user: dict[str, Any],
     holdings: dict[str, Any],
@@ -70,7 +85,7 @@ def build_snapshot(
 
     :param user: as ``GetUserOperator`` returns it.
     :param holdings: as ``iam_lifecycle.offboarding.plan.list_holdings`` returns it.
-    :param inline_documents: inline policy name -> policy document.
+    :param inline_documents: inline policy name -> policy document (the kinds recorded as documents).
     :param addendum_to: for what a run removed after its snapshot (items added during the run): the URI of the
         run's snapshot. An addendum is written beside it and is not a restore point of its own.
     :param approved_by: the people who approved the run in the Airflow UI, comma-separated (None: no approval
@@ -95,16 +110,7 @@ def build_snapshot(
             "Tags": user["Tags"],
             "PermissionsBoundary": user["PermissionsBoundary"],
         },
-        "groups": holdings["groups"],
-        "managed_policies": holdings["managed_policies"],
-        "inline_policies": inline_documents,
-        "login_profile": holdings["login_profile"],
-        "access_keys": holdings["access_key_details"],
-        "mfa_devices": holdings["mfa_devices"],
-        "ssh_public_keys": holdings["ssh_public_keys"],
-        "signing_certificates": holdings["signing_certificates"],
-        "service_specific_credentials": holdings["service_specific_credentials"],
-    }
+    } | recorded_holdings(holdings, inline_documents)
     if addendum_to:
         snapshot["addendum_to"] = addendum_to
     return snapshot
@@ -129,7 +135,12 @@ def write_user_snapshot(
 
     :param hook: a hook on the user's account.
     """
-    documents = {name: hook.get_user_policy_document(user["UserName"], name) for name in holdings["inline_policies"]}
+    documents = {
+        name: getattr(hook, kind.reader)(user["UserName"], name)
+        for kind in KINDS
+        if kind.recorded is Recorded.DOCUMENTS
+        for name in holdings[kind.name]
+    }
     snapshot = build_snapshot(
         user,
         holdings,
@@ -222,24 +233,16 @@ def addenda_of(snapshot_uri: str, aws_conn_id: str = "aws_default") -> list[tupl
     return sorted(found, key=lambda found_one: found_one[0])
 
 
-#: The fields of a snapshot that list a kind's items as the offboarding names them (inline policies: their names).
-LISTED_AS_IS = (
-    "groups",
-    "managed_policies",
-    "inline_policies",
-    "mfa_devices",
-    "ssh_public_keys",
-    "signing_certificates",
-    "service_specific_credentials",
-)
-
-
 def items_of(snapshot: dict[str, Any]) -> dict[str, list[str]]:
     """What a snapshot (or an addendum) records, by kind, as names, ARNs or ids (the login profile: the user's name)."""
-    items = {kind: list(snapshot[kind]) for kind in LISTED_AS_IS}
-    items["access_keys"] = [key["AccessKeyId"] for key in snapshot["access_keys"]]
-    items["login_profile"] = [snapshot["user"]["UserName"]] if snapshot["login_profile"] else []
-    return {kind: found for kind, found in items.items() if found}
+    items: dict[str, list[str]] = {}
+    for kind in KINDS:
+        recorded = snapshot[kind.name]
+        if kind.recorded is Recorded.DETAILS:
+            recorded = [detail[kind.item_key] for detail in recorded]
+        if found := kind.items(recorded, snapshot["user"]["UserName"]):  # a dict of documents gives its names
+            items[kind.name] = found
+    return items
 
 
 def read_snapshot(uri: str, aws_conn_id: str = "aws_default") -> dict[str, Any]:

@@ -238,6 +238,21 @@ class IamHook(LifecycleHookMixin, AwsBaseHook):
     def delete_virtual_mfa_device(self, serial_number: str) -> None:
         self.conn.delete_virtual_mfa_device(SerialNumber=serial_number)
 
+    def remove_mfa_device(self, user_name: str, serial_number: str) -> None:
+        """
+        Deactivate a device, and delete a virtual one too (serial an ARN with ``:mfa/``): deactivating alone leaves a
+        device the person cannot re-enrol. A virtual device already deactivated (by an interrupted earlier attempt)
+        may still exist, so it is deleted whatever the deactivation answered; NoSuchEntity of the deletion propagates.
+        """
+        virtual = ":mfa/" in serial_number
+        try:
+            self.deactivate_mfa_device(user_name, serial_number)
+        except self.conn.exceptions.NoSuchEntityException:
+            if not virtual:
+                raise
+        if virtual:
+            self.delete_virtual_mfa_device(serial_number)
+
     def delete_login_profile(self, user_name: str) -> None:
         self.conn.delete_login_profile(UserName=user_name)
 

@@ -6,36 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from iam_lifecycle.approval.answers import duration
+from iam_lifecycle.holdings import INLINE_POLICIES, KINDS, LOGIN_PROFILE, MANAGED_POLICIES
 from iam_lifecycle.messages.wording import quoted
 from iam_lifecycle.offboarding.plan import active_access_keys
 
-#: How each kind of removed thing is named in a message, singular and plural.
-KIND_NAMES = {
-    "managed_policies": ("managed policy", "managed policies"),
-    "inline_policies": ("inline policy", "inline policies"),
-    "groups": ("group membership", "group memberships"),
-    "access_keys": ("access key", "access keys"),
-    "ssh_public_keys": ("SSH public key", "SSH public keys"),
-    "signing_certificates": ("signing certificate", "signing certificates"),
-    "service_specific_credentials": ("service-specific credential", "service-specific credentials"),
-    "mfa_devices": ("MFA device", "MFA devices"),
-    "login_profile": ("login profile", "login profiles"),
-}
-
-
-def count_phrase(kind: str, count: int) -> str:
-    singular, plural = KIND_NAMES[kind]
-    return f"{count} {singular if count == 1 else plural}"
-
-
-def item_count(items: list | bool) -> int:
-    """How many items one kind's listing holds (``login_profile`` is a bool)."""
-    return int(items) if isinstance(items, bool) else len(items)
+#: How each kind of removed thing is named in a message, singular and plural (from :mod:`iam_lifecycle.holdings`).
+KIND_NAMES = {kind.name: (kind.singular, kind.plural) for kind in KINDS}
 
 
 def removed_summary(held: Mapping[str, list | bool]) -> str:
     """'12 managed policies, 2 inline policies, …' for the kinds the user held, or 'nothing'."""
-    phrases = [count_phrase(kind, item_count(held[kind])) for kind in KIND_NAMES if held.get(kind)]
+    phrases = [kind.counted(kind.count(held[kind.name])) for kind in KINDS if held.get(kind.name)]
     return ", ".join(phrases) or "nothing"
 
 
@@ -60,9 +41,9 @@ def removal_outcomes(
         for key in tally:
             tally[key].extend((outcome or {}).get(key, []))
 
-    add("login_profile", login_profile)
+    add(LOGIN_PROFILE.name, login_profile)
     for outcome in detached:
-        add("managed_policies", outcome)
+        add(MANAGED_POLICIES.name, outcome)
     for mapping, outcome in zip(kinds, removed, strict=True):
         add(mapping["kind"], outcome)
     return outcomes
@@ -99,8 +80,8 @@ def offboarding_message(
     """
     removed = plan if removals is None else _tally(removals, "removed")
     gone = {} if removals is None else _tally(removals, "already_gone")
-    if not plan.get("login_profile"):
-        gone.pop("login_profile", None)  # DeleteLoginProfile is called whatever the listing said: none is no news
+    if not plan.get(LOGIN_PROFILE.name):
+        gone.pop(LOGIN_PROFILE.name, None)  # DeleteLoginProfile is called whatever the listing said: none is no news
     if outcome["gone_before"]:
         return (
             f"IAM user {user_name} was already deleted when this run ({caller_arn}) came to delete it; "
@@ -132,18 +113,10 @@ def offboarding_message(
     return "\n".join(lines)
 
 
-def _items(items: list | bool) -> str:
-    if isinstance(items, bool):
-        return "yes" if items else "no"
-    return ", ".join(items) if items else "none"
-
-
 def dry_run_message(user_name: str, caller_arn: str, plan: Mapping[str, list | bool], reason: str | None = "") -> str:
     """The plan of a dry run: every item a real run would remove, by kind, and the reason when one was given."""
     lines = [f"DRY RUN: offboarding IAM user {user_name} as {caller_arn} would remove:"]
-    for kind, (_, plural) in KIND_NAMES.items():
-        label = "login profile" if kind == "login_profile" else plural
-        lines.append(f"- {label}: {_items(plan[kind])}")
+    lines += [f"- {kind.label}: {kind.shown(plan[kind.name])}" for kind in KINDS]
     if reason:
         lines.append(f"Reason: {quoted(reason)}")
     lines.append("Nothing was changed.")
@@ -167,8 +140,9 @@ def still_holds_message(user_name: str, holdings: Mapping[str, Any] | None) -> s
     if holdings is None:
         return f"IAM user {user_name} no longer exists."
     active = len(active_access_keys(holdings))
-    sign_in = f"console password: {'YES' if holdings['login_profile'] else 'none'}; active access keys: {active}"
-    rest = {kind: items for kind, items in holdings.items() if kind not in ("login_profile", "access_key_details")}
+    password = "YES" if holdings[LOGIN_PROFILE.name] else "none"
+    sign_in = f"console password: {password}; active access keys: {active}"
+    rest = {kind.name: holdings[kind.name] for kind in KINDS if kind is not LOGIN_PROFILE}
     return f"{user_name} still holds: {sign_in}; {removed_summary(rest)}."
 
 
@@ -192,8 +166,8 @@ def provisioning_message(
     lines.append(
         f"Path {spec['path']}; {len(spec['tags'])} tags; boundary: {spec['permissions_boundary'] or 'none'}; "
         f"groups: {', '.join(spec['groups']) or 'none'}; "
-        f"{count_phrase('managed_policies', len(spec['managed_policy_arns']))}; "
-        f"{count_phrase('inline_policies', len(spec['inline_policies']))}"
+        f"{MANAGED_POLICIES.counted(len(spec[MANAGED_POLICIES.restored_as]))}; "
+        f"{INLINE_POLICIES.counted(len(spec[INLINE_POLICIES.restored_as]))}"
     )
     if secret_arn:
         lines.append(f"Console password (reset required at first sign-in) is in Secrets Manager: {secret_arn}")

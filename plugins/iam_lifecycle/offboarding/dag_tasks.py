@@ -16,6 +16,7 @@ from iam_lifecycle.approval import proof as approval_proof
 from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.errors import nothing_changed
+from iam_lifecycle.holdings import MANAGED_POLICIES, plan_of
 from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.reconciliation import last_use
 
@@ -23,13 +24,13 @@ from iam_lifecycle.reconciliation import last_use
 @task
 def plan_offboarding(holdings: dict[str, Any]) -> dict[str, Any]:
     """Everything a real run removes, by kind: names, ARNs or ids (`login_profile`: yes/no)."""
-    return {kind: items for kind, items in holdings.items() if kind != "access_key_details"}
+    return plan_of(holdings)
 
 
 @task
 def policies_to_detach(plan: dict[str, Any]) -> list[str]:
     """The managed policies' ARNs, for one mapped detach task each (a mapping needs a task's own return value)."""
-    return plan["managed_policies"]
+    return plan[MANAGED_POLICIES.name]
 
 
 @task

@@ -22,81 +22,38 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from iam_lifecycle import protection
+from iam_lifecycle import holdings, protection
 from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
 from iam_lifecycle.errors import nothing_changed, nothing_more_changed
 
 log = logging.getLogger(__name__)
 
-#: Every kind of thing AWS requires removed before DeleteUser, in the order a full clean-up removes them after
-#: sign-in is gone (``login_profile`` is removed first, see :func:`revoke_sign_in`).
-DEPENDENCY_KINDS = (
-    "login_profile",
-    "access_keys",
-    "managed_policies",
-    "inline_policies",
-    "groups",
-    "ssh_public_keys",
-    "signing_certificates",
-    "service_specific_credentials",
-    "mfa_devices",
-)
+#: Every kind of thing AWS requires removed before DeleteUser, by name, in the order a full clean-up removes them
+#: (sign-in first, see :func:`revoke_sign_in`).
+DEPENDENCY_KINDS = tuple(kind.name for kind in holdings.REMOVAL_ORDER)
+#: What ``remove_user_items`` removes, in map order: every kind but managed policies (one detach task each) and the
+#: login profile (taken with sign-in).
+REMOVED_ALONGSIDE = tuple(kind.name for kind in holdings.REMOVED_ALONGSIDE)
+#: The kinds removed item by item (``remove_items``).
+REMOVABLE = tuple(kind.name for kind in holdings.KINDS if not kind.presence)
 
 
-def _remove_mfa_device(hook: IamHook, user_name: str, serial: str) -> None:
-    """Deactivate a device; delete a virtual one too, so the person is not left unable to re-enrol."""
-    virtual = ":mfa/" in serial
-    try:
-        hook.deactivate_mfa_device(user_name, serial)
-    except hook.conn.exceptions.NoSuchEntityException:
-        if not virtual:
-            raise
-        # Deactivated by an earlier, interrupted attempt: the virtual device may still exist.
-    if virtual:
-        hook.delete_virtual_mfa_device(serial)
-
-
-#: How one item of each kind is removed (login profiles have no item: see :func:`remove_login_profile`).
-REMOVERS: dict[str, Callable[[IamHook, str, str], None]] = {
-    "managed_policies": IamHook.detach_user_policy,
-    "inline_policies": IamHook.delete_user_policy,
-    "groups": IamHook.remove_user_from_group,
-    "access_keys": IamHook.delete_access_key,
-    "ssh_public_keys": IamHook.delete_ssh_public_key,
-    "signing_certificates": IamHook.delete_signing_certificate,
-    "service_specific_credentials": IamHook.delete_service_specific_credential,
-    "mfa_devices": _remove_mfa_device,
-}
-
-
-#: What ``remove_user_items`` removes, in this order: every kind but managed policies (one detach task each).
-REMOVED_ALONGSIDE = tuple(kind for kind in REMOVERS if kind != "managed_policies")
-
-
-def list_holdings(hook: IamHook, user_name: str) -> dict[str, Any]:
+def list_holdings(hook: IamHook, user_name: str) -> holdings.Holdings:
     """
     Everything the user holds that AWS requires removed before DeleteUser, with one list call per kind.
 
-    Keys are :data:`DEPENDENCY_KINDS`; each value is a list of names, ARNs or ids, except ``login_profile`` (a
-    bool). ``access_key_details`` adds each key's status and creation date.
+    Keys are the kinds' names (:data:`iam_lifecycle.holdings.KINDS`); each value is a list of names, ARNs or ids
+    (the login profile: whether the user has one), and ``access_key_details`` gives each key's status and creation
+    date.
     """
-    access_keys = hook.list_access_keys(user_name)
-    return {
-        "login_profile": hook.has_login_profile(user_name),
-        "access_keys": [key["AccessKeyId"] for key in access_keys],
-        "access_key_details": access_keys,
-        "managed_policies": hook.list_attached_user_policies(user_name),
-        "inline_policies": hook.list_user_policies(user_name),
-        "groups": hook.list_groups_for_user(user_name),
-        "ssh_public_keys": hook.list_ssh_public_keys(user_name),
-        "signing_certificates": hook.list_signing_certificates(user_name),
-        "service_specific_credentials": hook.list_service_specific_credentials(user_name),
-        "mfa_devices": hook.list_mfa_devices(user_name),
-    }
+    found: dict[str, Any] = {}
+    for kind in holdings.KINDS:
+        found |= kind.list_from(hook, user_name)
+    return found  # type: ignore[return-value]
 
 
-def holds_anything(holdings: dict[str, Any]) -> bool:
-    return any(holdings[kind] for kind in DEPENDENCY_KINDS)
+def holds_anything(held: dict[str, Any]) -> bool:
+    return holdings.holds_anything(held)
 
 
 def _gone_is_fine(
@@ -116,9 +73,9 @@ def _gone_is_fine(
 def remove_items(hook: IamHook, user_name: str, kind: str, items: list[str]) -> dict[str, list[str]]:
     """Remove ``items`` of one kind from the user; ``{"removed": [...], "already_gone": [...]}``."""
     outcome: dict[str, list[str]] = {"removed": [], "already_gone": []}
-    remover = REMOVERS[kind]
+    removing = holdings.BY_NAME[kind]
     for item in items:
-        _gone_is_fine(hook, kind, item, lambda item=item: remover(hook, user_name, item), outcome)
+        _gone_is_fine(hook, kind, item, lambda item=item: removing.remove(hook, user_name, item), outcome)
     return outcome
 
 
@@ -138,8 +95,8 @@ def deactivate_access_keys(hook: IamHook, user_name: str, access_key_ids: list[s
     return outcome
 
 
-def active_access_keys(holdings: dict[str, Any]) -> list[str]:
-    return [key["AccessKeyId"] for key in holdings["access_key_details"] if key["Status"] == "Active"]
+def active_access_keys(held: dict[str, Any]) -> list[str]:
+    return [key["AccessKeyId"] for key in held[holdings.ACCESS_KEYS.details] if key["Status"] == "Active"]
 
 
 def deactivate_every_access_key(hook: IamHook, user_name: str) -> dict[str, list[str]]:
@@ -156,12 +113,12 @@ def revoke_sign_in(hook: IamHook, user_name: str) -> None:
     deactivate_every_access_key(hook, user_name)
 
 
-def remove_all(hook: IamHook, user_name: str, holdings: dict[str, Any]) -> None:
+def remove_all(hook: IamHook, user_name: str, held: dict[str, Any]) -> None:
     """Remove everything :func:`list_holdings` found: sign-in first (as it is now), then every other kind."""
     revoke_sign_in(hook, user_name)
-    for kind in DEPENDENCY_KINDS:
-        if kind != "login_profile":
-            remove_items(hook, user_name, kind, holdings[kind])
+    for kind in holdings.REMOVAL_ORDER:
+        if not kind.presence:  # the login profile went with sign-in, whatever the listing said
+            remove_items(hook, user_name, kind.name, held[kind.name])
 
 
 @dataclass(frozen=True)

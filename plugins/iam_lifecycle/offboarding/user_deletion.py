@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from iam_lifecycle import snapshots
+from iam_lifecycle import holdings, snapshots
 from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.aws.retries import EARLIER_ATTEMPT_MAY_HAVE_APPLIED
 from iam_lifecycle.offboarding import plan as offboarding
@@ -99,10 +99,8 @@ def _remove_leftovers(
         log.warning("Removing what %s still holds: %s", user_name, leftovers)
         outcome["addenda"].append(record_leftovers(leftovers))
         offboarding.remove_all(hook, user_name, leftovers)
-        for kind in offboarding.DEPENDENCY_KINDS:
-            if leftovers[kind]:
-                found = [user_name] if kind == "login_profile" else leftovers[kind]
-                outcome["leftovers"].setdefault(kind, []).extend(found)
+        for kind, found in holdings.items_by_kind(leftovers, user_name).items():
+            outcome["leftovers"].setdefault(kind, []).extend(found)
     return True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from iam_lifecycle import snapshots
+from iam_lifecycle import holdings, snapshots
 from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.offboarding import user_deletion
 from iam_lifecycle.operators.approved import ApprovedChangeMixin
@@ -20,12 +20,12 @@ class ListUserHoldingsOperator(IamUserOperator):
     """
     List everything AWS requires removed before a user can be deleted, with one list call per kind.
 
-    Login profile (yes/no), access keys, managed policies, inline policies, groups, SSH public keys, signing
-    certificates, service-specific credentials and MFA devices; ``access_key_details`` adds each key's status.
+    The kinds are those of ``iam_lifecycle.holdings.KINDS``: managed and inline policies, groups, access keys, SSH
+    public keys, signing certificates, service-specific credentials, MFA devices and the login profile (yes/no);
+    ``access_key_details`` adds each key's status and creation date.
 
     :param user_name: the IAM user's name (templated).
-    :return: a dict keyed by kind (``iam_lifecycle.offboarding.plan.DEPENDENCY_KINDS``), also pushed as one XCom per
-        key.
+    :return: the user's holdings (``iam_lifecycle.holdings.Holdings``), also pushed as one XCom per key.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -146,25 +146,17 @@ class DetachUserPolicyOperator(PinnedUserOperator):
         if not self.user_still_there():
             return {"removed": [], "already_gone": [self.policy_arn]}
         self.log.info("Detaching %s from %s", self.policy_arn, self.user_name)
-        return offboarding.remove_items(self.hook, self.user_name, "managed_policies", [self.policy_arn])
+        return offboarding.remove_items(self.hook, self.user_name, holdings.MANAGED_POLICIES.name, [self.policy_arn])
 
 
 class RemoveUserItemsOperator(PinnedUserOperator):
     """
     Remove every item of one kind from a user, one AWS call each; an item already gone is fine.
 
-    | kind | items | AWS call |
-    | --- | --- | --- |
-    | `inline_policies` | policy names | DeleteUserPolicy |
-    | `groups` | group names | RemoveUserFromGroup |
-    | `access_keys` | access key ids | DeleteAccessKey |
-    | `ssh_public_keys` | SSH public key ids | DeleteSSHPublicKey |
-    | `signing_certificates` | certificate ids | DeleteSigningCertificate |
-    | `service_specific_credentials` | credential ids | DeleteServiceSpecificCredential |
-    | `mfa_devices` | serial numbers | DeactivateMFADevice, and DeleteVirtualMFADevice for a virtual one |
+    {kinds}
 
     :param user_name: the IAM user's name (templated).
-    :param kind: which kind of item, from the table.
+    :param kind: which kind of item, from the table (``iam_lifecycle.holdings``).
     :param items: the items (templated).
     :param user: see ``PinnedUserOperator`` (templated).
     :param caller_arn: see ``PinnedUserOperator`` (templated).
@@ -175,8 +167,8 @@ class RemoveUserItemsOperator(PinnedUserOperator):
 
     def __init__(self, *, kind: str, items: list[str], **kwargs) -> None:
         super().__init__(**kwargs)
-        if kind not in offboarding.REMOVERS:
-            raise ValueError(f"kind must be one of {', '.join(offboarding.REMOVERS)}, not {kind!r}")
+        if kind not in offboarding.REMOVABLE:
+            raise ValueError(f"kind must be one of {', '.join(offboarding.REMOVABLE)}, not {kind!r}")
         self.kind = kind
         self.items = items
 
@@ -185,6 +177,15 @@ class RemoveUserItemsOperator(PinnedUserOperator):
             return {"removed": [], "already_gone": list(self.items or [])}
         self.log.info("Removing %s %s from %s", self.kind, self.items, self.user_name)
         return offboarding.remove_items(self.hook, self.user_name, self.kind, list(self.items or []))
+
+
+def _removal_table() -> str:
+    rows = [f"| `{kind.name}` | {kind.plural} | {', '.join(a.split(':')[1] for a in kind.remove_actions)} |"
+            for kind in holdings.REMOVED_ALONGSIDE]  # fmt: skip
+    return "\n    ".join(["| kind | items | AWS calls |", "| --- | --- | --- |", *rows])
+
+
+RemoveUserItemsOperator.__doc__ = (RemoveUserItemsOperator.__doc__ or "").replace("{kinds}", _removal_table())
 
 
 class DeleteUserOperator(PinnedUserOperator):

@@ -15,13 +15,15 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from iam_lifecycle.holdings import GROUPS, INLINE_POLICIES, MANAGED_POLICIES, RESTORED
 from iam_lifecycle.patterns import invalid_user_name_reason
 from iam_lifecycle.snapshots import read_snapshot
 
 if TYPE_CHECKING:
     from iam_lifecycle.aws.iam_hook import IamHook
 
-SPEC_KEYS = ("path", "tags", "permissions_boundary", "groups", "managed_policy_arns", "inline_policies")
+#: What a user is created with: its own attributes, then what each restored kind is given as (params of the same name).
+SPEC_KEYS = ("path", "tags", "permissions_boundary", *(kind.restored_as for kind in RESTORED))
 
 CREATED_BY_RUN_TAG = "lifecycle:created-by-run"
 RESTORED_FROM_TAG = "lifecycle:restored-from"
@@ -45,17 +47,18 @@ def restore_marker(snapshot: dict[str, Any]) -> str:
 
 
 def spec_from_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a snapshot that are restored. Credentials (keys, passwords, MFA, …) never are."""
+    """
+    The parts of a snapshot that are restored: the user, and each kind a restore gives back
+    (:data:`iam_lifecycle.holdings.RESTORED`). Credentials (keys, passwords, MFA, …) never are.
+    """
     user = snapshot["user"]
-    return {
+    spec = {
         "user_name": user["UserName"],
         "path": user["Path"],
         "tags": user["Tags"],
         "permissions_boundary": user["PermissionsBoundary"],
-        "groups": snapshot["groups"],
-        "managed_policy_arns": snapshot["managed_policies"],
-        "inline_policies": snapshot["inline_policies"],
     }
+    return spec | {kind.restored_as: snapshot[kind.name] for kind in RESTORED}
 
 
 def _document_reason(name: str, document: Any) -> tuple[str | None, str]:
@@ -193,4 +196,4 @@ def grant(
         hook.attach_user_policy(user_name, arn)
     for name, document in documents.items():
         hook.put_user_policy(user_name, name, document if isinstance(document, str) else json.dumps(document))
-    return {"groups": groups, "managed_policies": policy_arns, "inline_policies": list(documents)}
+    return {GROUPS.name: groups, MANAGED_POLICIES.name: policy_arns, INLINE_POLICIES.name: list(documents)}

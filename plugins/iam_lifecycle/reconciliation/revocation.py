@@ -23,6 +23,7 @@ from typing import Any
 from iam_lifecycle import protection, snapshots
 from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
 from iam_lifecycle.aws.sessions import account_hook
+from iam_lifecycle.holdings import ACCESS_KEYS, LOGIN_PROFILE
 from iam_lifecycle.offboarding.plan import (
     active_access_keys,
     deactivate_access_keys,
@@ -167,15 +168,15 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
     nothing = {**target, "snapshot_uri": None, "access_keys": [], "password": None, "tags": {}}
     if reason := _user_reason(hook, target, found):
         return nothing | {"left_alone": [_left(None, reason)]}
-    holdings = list_holdings(hook, name)
+    held = list_holdings(hook, name)
     keys, password, left_alone = [], None, []
     if credentials is None:  # disable: every active key and the password, as the plan saw the user
         relied = target.get("relied_on") or {}
-        keys = [{"id": key_id, "last_used": relied.get("last_used")} for key_id in active_access_keys(holdings)]
-        if holdings["login_profile"]:
+        keys = [{"id": key_id, "last_used": relied.get("last_used")} for key_id in active_access_keys(held)]
+        if held[LOGIN_PROFILE.name]:
             password = {"last_used": relied.get("last_used"), "set": relied.get("password_set")}
     else:
-        for item, key_id in _slots(credentials, holdings["access_key_details"]):
+        for item, key_id in _slots(credentials, held[ACCESS_KEYS.details]):
             if key_id is None:
                 left_alone.append(_left(item["credential"], "deactivated or replaced since the plan"))
             elif reason := last_use.access_key_change(hook, key_id, item["last_used"]):
@@ -183,7 +184,7 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
             else:
                 keys.append({"id": key_id, "credential": item["credential"], "last_used": item["last_used"]})
         seen = next((c for c in credentials if c["credential"] == PASSWORD), None)
-        if seen and holdings["login_profile"]:
+        if seen and held[LOGIN_PROFILE.name]:
             if reason := last_use.password_change(hook, found, seen["last_used"], seen["created"]):
                 left_alone.append(_left(PASSWORD, reason))
             else:
@@ -193,7 +194,7 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
     uri = snapshots.write_user_snapshot(
         hook,
         user_as_data(found),
-        holdings,
+        held,
         caller_arn=target["caller_arn"],
         run_id=run_id,
         reason=target["reason"],
