@@ -8,7 +8,12 @@ from datetime import timedelta
 import pytest
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, DownstreamTasksSkipped, TaskAwaitingInput
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, DownstreamTasksSkipped
+
+try:  # How Airflow parks a waiting approval: 3.3 awaits input; 3.1 and 3.2 defer it to a trigger polling the answer.
+    from airflow.sdk.exceptions import TaskAwaitingInput
+except ImportError:
+    from airflow.sdk.exceptions import TaskDeferred as TaskAwaitingInput
 
 from iam_lifecycle.approval import answers as approval
 from iam_lifecycle.approval import proof as approval_proof
