@@ -47,10 +47,14 @@ def test_every_operator_acting_on_a_user_carries_the_link():
 def test_the_plugin_registers_the_link():
     from airflow import plugins_manager
 
-    links = plugins_manager.get_operator_extra_links()
+    if hasattr(plugins_manager, "get_operator_extra_links"):  # Airflow >= 3.2
+        links, import_errors = plugins_manager.get_operator_extra_links(), plugins_manager.get_import_errors()
+    else:  # 3.1 keeps both in module attributes
+        plugins_manager.initialize_extra_operators_links_plugins()
+        links, import_errors = plugins_manager.operator_extra_links, plugins_manager.import_errors
 
     assert IamUserConsoleLink.__name__ in [type(link).__name__ for link in links]
-    assert plugins_manager.get_import_errors() == {}
+    assert import_errors == {}
 
 
 MEMBER = "222222222222"
