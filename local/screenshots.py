@@ -3,8 +3,11 @@
 Starts the stack of ``local.standalone`` in a throwaway AIRFLOW_HOME, seeds a user, triggers one offboarding
 through the REST API, then drives headless Chromium over the DevTools protocol (on a pipe: no extra package)
 to take PNGs of the run's grid and graph views, the task page with the AWS console link, and the trigger form;
-then a reconciliation in mode ``disable`` over the back-dated users, and its approval page while it waits.
-The browser is logged in the way the UI itself is: the token from ``POST /auth/token`` in the ``_token`` cookie.
+then a reconciliation in mode ``disable`` over the back-dated users, and its approval page while it waits; then
+the IAM lifecycle page (``iam_lifecycle.ui``): its history in Airflow's navigation, the offboarded user's snapshot
+with its Restore button, and the reconciliation's reports. The offboarding is requested by ``operator`` and
+approved by ``admin``, so the history names both. The browser is logged in the way the UI itself is: admin's
+token from ``POST /auth/token`` in the ``_token`` cookie.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from sandbox.seed import seed_back_dated_users, seed_user
 OUT = ROOT / "docs" / "screenshots"
 #: The approval task's id (``approval.answers.APPROVAL_TASK_ID``; the package is not importable from here).
 APPROVAL_TASK_ID = "approve_changes"
+#: Who asks for the offboarding, and who approves it (the only approver).
+REQUESTER, APPROVER = "operator", "admin"
 WIDTH, HEIGHT = 1600, 1000
 CHROMIUM_FLAGS = [
     "--headless",
@@ -143,6 +148,23 @@ def text_shown(*texts: str) -> str:
     return " && ".join(f"document.body && document.body.innerText.includes({json.dumps(t)})" for t in texts)
 
 
+def lifecycle_page(browser: Browser, url: str) -> None:
+    """The IAM lifecycle page: in Airflow's navigation (its own frame), a snapshot, and the reports."""
+    browser.goto(f"{url}/iam-lifecycle/")  # the page itself first: its text is not visible through the frame
+    browser.wait_for(text_shown(DEMO_USER, "deleted", REQUESTER), "the IAM lifecycle history")
+    snapshot = browser.evaluate("document.querySelector('a.snapshot').href")
+    browser.goto(f"{url}/plugin/iam-lifecycle")
+    browser.wait_for(text_shown("IAM lifecycle"), "the page in Airflow's navigation")
+    time.sleep(3)  # the frame loads after the UI
+    browser.screenshot(OUT / "iam-lifecycle-history.png")
+    browser.goto(snapshot)
+    browser.wait_for(text_shown("What the user held", f"Restore {DEMO_USER}"), "the snapshot")
+    browser.screenshot(OUT / "iam-lifecycle-snapshot.png")
+    browser.goto(f"{url}/iam-lifecycle/reports")
+    browser.wait_for(text_shown("Stale users", "Unused credentials"), "the reconciliation's reports")
+    browser.screenshot(OUT / "iam-lifecycle-reports.png")
+
+
 def main() -> int:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if chromium is None:
@@ -151,14 +173,21 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="iam-lifecycle-screenshots-") as home:
         print("Starting airflow standalone in a throwaway home ...")
-        # No scheduled reconciliation ahead of the triggered one (one run at a time).
-        no_schedule = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
-        with standalone(Path(home), dag_ids=(DAG_ID, RECONCILIATION_DAG_ID), extra_env=no_schedule) as stack:
+        env = {
+            # No scheduled reconciliation ahead of the triggered one (one run at a time).
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{APPROVER}:admin,{REQUESTER}:user",
+            "AIRFLOW_VAR_IAM_LIFECYCLE_APPROVERS": json.dumps([APPROVER]),
+        }
+        with standalone(Path(home), dag_ids=(DAG_ID, RECONCILIATION_DAG_ID), extra_env=env) as stack:
             seed_user(stack.iam, DEMO_USER, tags={"team": "data"})
             seed_user(stack.iam, BYSTANDER)
             seed_back_dated_users(stack.iam, stack.moto_url)
-            run_id = stack.trigger({"user_name": DEMO_USER, "reason": "JIRA-123"})
-            print(f"Triggered {run_id}; waiting for it to finish ...")
+            conf = {"user_name": DEMO_USER, "reason": "JIRA-123", "require_approval": True}
+            run_id = stack.as_user(REQUESTER).trigger(conf)
+            print(f"Triggered {run_id}; approving it and waiting for it to finish ...")
+            stack.wait_for_approval(APPROVAL_TASK_ID, run_id)
+            stack.answer(run_id, "Approve", APPROVAL_TASK_ID)
             state = stack.wait_for_run(run_id, timeout=180)
             print(f"Run state: {state}")
             run_url = f"{stack.url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
@@ -206,6 +235,8 @@ def main() -> int:
                 browser.wait_for(text_shown("Disable 1 IAM user", "Over the cap", "Approve"), "the approval page")
                 browser.screenshot(OUT / "approval-page.png")
                 stack.answer(approval_run, "Reject", APPROVAL_TASK_ID, dag_id=RECONCILIATION_DAG_ID)
+                stack.wait_for_run(approval_run, dag_id=RECONCILIATION_DAG_ID)
+                lifecycle_page(browser, stack.url)
             finally:
                 browser.close()
     return 0 if state == "success" else 1

@@ -37,7 +37,7 @@ def store(tmp_path, monkeypatch):
             "Arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
             "Path": "/",
             "CreateDate": "2026-01-01T00:00:00+00:00",
-            "Tags": [{"Key": "team", "Value": "data"}],
+            "Tags": {"team": "data"},
             "PermissionsBoundary": None,
         },  # fmt: skip
         "groups": ["developers"],

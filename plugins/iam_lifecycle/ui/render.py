@@ -111,7 +111,10 @@ HELD = ("groups", "managed_policies", "inline_policies", "access_keys", "ssh_pub
 def snapshot_page(snapshot: Mapping[str, Any], *, uri: str, base: str, server: str, run_dag: str | None,
                   restorable: bool) -> str:  # fmt: skip
     user = snapshot.get("user") or {}
-    tags = ", ".join(f"{t.get('Key')}={t.get('Value')}" for t in user.get("Tags") or []) or "none"
+    tags = user.get("Tags") or {}
+    if isinstance(tags, list):  # IAM's own shape, [{"Key", "Value"}]; snapshots keep a dict
+        tags = {t.get("Key"): t.get("Value") for t in tags}
+    tags = ", ".join(f"{key}={value}" for key, value in tags.items()) or "none"
     boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn") or "none"
     run = run_link(server, run_dag, snapshot["run_id"]) if run_dag else escape(snapshot.get("run_id", ""))
     facts = [
