@@ -38,6 +38,8 @@ OPTIONAL = {
         "member_role_name",
         "exclude_account_ids",
         "organizational_unit_ids",
+        "identity_center",
+        "identity_center_user_name",
     },
 }
 #: What each DAG's form needs besides its optional fields.

@@ -7,7 +7,8 @@ each reached through the member role assumed with the organization connection's 
   reporting;
 * ``iam_user_offboarding_organization`` (it triggers ``iam_user_offboarding`` runs and waits: on the distributed
   stack): the person offboarded in exactly the accounts where it existed, bystanders untouched everywhere,
-  the excluded and the unreachable account, one summary, and the run failed because of the unreachable account.
+  the excluded and the unreachable account, one summary with the proof, and the run failed because of the
+  unreachable account (Identity Center: tests/e2e/test_identity_center.py).
 """
 
 from __future__ import annotations
@@ -230,4 +231,9 @@ def test_a_person_is_offboarded_in_exactly_the_accounts_where_it_exists(stack):
         f"FAILED in {labels[broken]}: could not look for the user: An error occurred (AccessDenied) when calling "
         "the AssumeRole operation"
     )
-    assert summary.splitlines()[4:] == [f"Left out: {retired}", "Reason: JIRA-12", f"Requested by {NOT_AN_APPROVER}"]
+    # The organization's Identity Center has no user of that name; the proof could not read the unreachable account.
+    assert summary.splitlines()[4].startswith("Identity Center: no user departing in identity store d-")
+    assert summary.splitlines()[5].startswith(
+        f"NOT VERIFIED, left after the run: {labels[broken]} could not be read: An error occurred (AccessDenied)"
+    )
+    assert summary.splitlines()[6:] == [f"Left out: {retired}", "Reason: JIRA-12", f"Requested by {NOT_AN_APPROVER}"]

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from iam_lifecycle.accounts.targets import target_label
+from iam_lifecycle.identity_center.person import holds_anything
+from iam_lifecycle.messages.summaries import assignments_text
 from iam_lifecycle.messages.wording import counted, quoted
 from iam_lifecycle.reconciliation.flow import DISABLED_AT_TAG
 from iam_lifecycle.reconciliation.staleness import CREDENTIAL_NAMES, PASSWORD
@@ -113,16 +115,51 @@ def reconciliation_request(
     return {"required": mode != "report" and bool(selected), "subject": subject, "body": "\n".join(lines)}
 
 
+def _identity_center_section(center: Mapping[str, Any] | None) -> list[str]:
+    """The page's part on IAM Identity Center: what will be removed from it, in AWS's order, or why nothing."""
+    if not center:
+        return []
+    if not center.get("enabled"):
+        return ["", f"IAM Identity Center: not read ({_cell(center.get('skipped'))})."]
+    if center.get("error"):
+        return ["", f"- IAM Identity Center could not be read, nothing done there: {_cell(center['error'])}"]
+    name, store = center["user_name"], center["identity_store_id"]
+    if not holds_anything(center):
+        return ["", f"IAM Identity Center: no user `{_cell(name)}` in identity store {store}: nothing to remove there."]
+    groups = [
+        f"{_cell(m['group_name'])} (access that ends with it: {_cell(assignments_text(m['access']))}; the group's own "
+        "assignments stay)"
+        for m in center["memberships"]
+    ]
+    return [
+        "",
+        f"#### IAM Identity Center (identity store {store})",
+        "",
+        f"User `{_cell(name)}` (UserId {center['user_id']}) is removed in this order:",
+        "",
+        "| step | what will be removed |",
+        "| --- | --- |",
+        f"| 1. its account assignments, in every account | {_cell(assignments_text(center['assignments']))} |",
+        f"| 2. its group memberships | {'; '.join(groups) or 'none'} |",
+        f"| 3. the user | {_cell(name)} |",
+    ]
+
+
 def organization_request(plan: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """
     What ``iam_user_offboarding_organization``'s approval asks: asked unless it is a dry run or the user exists
-    nowhere. The body: each account where the user will be offboarded, and where it is absent or could not be
-    looked for.
+    nowhere (no IAM user, no Identity Center user). The body: each account where the user will be offboarded,
+    where it is absent or could not be looked for, and what will be removed from IAM Identity Center.
 
     :param plan: as ``iam_lifecycle.offboarding.organization.plan_offboardings`` returns it.
     """
     user, present = params["user_name"], plan["present"]
-    subject = f"Delete IAM user {user} in {counted(len(present), 'account')} of the organization?"
+    center = plan.get("identity_center")
+    in_center = holds_anything(center or {})
+    also = " and its IAM Identity Center user" if in_center else ""
+    subject = f"Delete IAM user {user} in {counted(len(present), 'account')} of the organization{also}?"
+    if in_center and not present:
+        subject = f"Delete the IAM Identity Center user {center['user_name']} (no IAM user {user} in the organization)?"
     lines = [
         f"**Offboard IAM user `{user}`** in every account of the organization (connection "
         f"`{params['organization_conn_id']}`) where it exists. {NOTHING_UNLESS_APPROVED}",
@@ -139,11 +176,13 @@ def organization_request(plan: Mapping[str, Any], params: Mapping[str, Any]) -> 
     lines.append(f"Absent from: {', '.join(_cell(target_label(a)) for a in plan['absent']) or 'none'}.")
     for failed in plan["failed"]:
         lines.append(f"- Could not be looked for, nothing done there: {_cell(target_label(failed))}: {failed['error']}")
+    lines += _identity_center_section(center)
     if params.get("exclude_account_ids"):
         lines.append(f"Left out: {', '.join(params['exclude_account_ids'])}.")
     if params.get("reason"):
         lines.append(f"Reason: {quoted(params['reason'])}")
-    return {"required": not params.get("dry_run") and bool(present), "subject": subject, "body": "\n".join(lines)}
+    required = not params.get("dry_run") and (bool(present) or in_center)
+    return {"required": required, "subject": subject, "body": "\n".join(lines)}
 
 
 def offboarding_request(

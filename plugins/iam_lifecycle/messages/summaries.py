@@ -1,5 +1,6 @@
 """The Slack summaries of the DAGs that act on many users: the stale-user reconciliation and the offboarding of a
-person across an organization's accounts. The single-user texts are :mod:`iam_lifecycle.messages.texts`."""
+person across an organization's accounts and IAM Identity Center (with the words for what a person holds there,
+which the approval page shares). The single-user texts are :mod:`iam_lifecycle.messages.texts`."""
 
 from __future__ import annotations
 
@@ -131,6 +132,64 @@ def _account_list(lookups: list[dict[str, Any]]) -> str:
     return ", ".join(target_label(lookup) for lookup in lookups) or "none"
 
 
+def assignments_text(assignments: list[Mapping[str, Any]]) -> str:
+    """Account assignments in words: 'Admin in 111111111111, ReadOnly in 222222222222'."""
+    return ", ".join(f"{a['permission_set_name']} in {a['account_id']}" for a in assignments) or "none"
+
+
+def identity_center_holdings(found: Mapping[str, Any]) -> str:
+    """
+    What an Identity Center user holds (or what was removed), in words: its own account assignments, and each
+    group membership with the access the person has through it (the group's own assignments stay).
+    """
+    assignments, memberships = found.get("assignments") or [], found.get("memberships") or []
+    groups = ", ".join(
+        f"{m['group_name']}" + (f" (which gives {assignments_text(m['access'])})" if m.get("access") else "")
+        for m in memberships
+    )
+    return (
+        f"{counted(len(assignments), 'account assignment')} ({assignments_text(assignments)}), "
+        f"{counted(len(memberships), 'group membership')} ({groups or 'none'})"
+    )
+
+
+def identity_center_lines(
+    plan: Mapping[str, Any], removed: Mapping[str, Any] | None, *, dry_run: bool, refused: bool
+) -> list[str]:
+    """What the organization's summary says of Identity Center: not read, absent, the plan, removed, or failed."""
+    center = plan.get("identity_center")
+    if not center:
+        return []
+    if not center.get("enabled"):
+        return [f"Identity Center: not read ({center.get('skipped')})"]
+    if center.get("error"):
+        return [f"FAILED in Identity Center: could not be read: {center['error']}"]
+    name = center["user_name"]
+    if not center.get("user_id"):
+        return [f"Identity Center: no user {name} in identity store {center['identity_store_id']}"]
+    if dry_run:
+        return [f"Identity Center, plan posted, nothing changed: user {name}: {identity_center_holdings(center)}"]
+    if refused:
+        return [f"Identity Center: nothing was changed (user {name}: {identity_center_holdings(center)})"]
+    if not removed or "user_deleted" not in removed:
+        return [f"FAILED in Identity Center: user {name} was not removed ({identity_center_holdings(center)})"]
+    if removed.get("failed"):
+        done = assignments_text(removed["assignments"])
+        return [f"FAILED in Identity Center: user {name}: {removed['failed']} (deleted: {done})"]
+    snapshot = f"; snapshot {removed['snapshot_uri']}" if removed.get("snapshot_uri") else ""
+    return [f"Removed from Identity Center: user {name}, {identity_center_holdings(removed)}{snapshot}"]
+
+
+def verified_line(user_name: str, verified: Mapping[str, Any] | None) -> list[str]:
+    """The proof's line: nothing left in any account of the run nor in Identity Center, or what is left."""
+    if not verified:
+        return []
+    if verified["left"]:
+        return [f"NOT VERIFIED, left after the run: {'; '.join(verified['left'])}"]
+    line = f"Verified: no IAM user {user_name} in any of {counted(verified['accounts'], 'account')}"
+    return [line + (", no Identity Center user" if verified["identity_center"] else "")]
+
+
 def organization_offboarding_message(
     params: Mapping[str, Any],
     run_id: str,
@@ -138,6 +197,8 @@ def organization_offboarding_message(
     ended: list[dict[str, Any]],
     approval: Mapping[str, Any] | None = None,
     requested_by: str | None = None,
+    removed: Mapping[str, Any] | None = None,
+    verified: Mapping[str, Any] | None = None,
 ) -> str:
     """
     The summary of ``iam_user_offboarding_organization``: where the user was deleted (in a dry run: where its plan
@@ -147,6 +208,8 @@ def organization_offboarding_message(
     :param plan: as ``iam_lifecycle.offboarding.organization.plan_offboardings`` returns it.
     :param ended: as ``offboarding.organization.outcomes`` returns it (empty when the approval was not given).
     :param approval: the answer to the run's approval (``approval.answers.decision``); None: none was asked.
+    :param removed: what the Identity Center removal returned (``identity_center.removal.remove_person``).
+    :param verified: what the proof found (``offboarding.organization.verify_nothing_left``); None: not run.
     """
     done = [e for e in ended if e["state"] == "success"]
     not_done = [e for e in ended if e["state"] != "success"]
@@ -167,6 +230,9 @@ def organization_offboarding_message(
         f"FAILED in {target_label(e)}: its iam_user_offboarding run {e['run_id']} ended {e['state']}" for e in not_done
     ]
     lines += [f"FAILED in {target_label(e)}: could not look for the user: {e['error']}" for e in plan["failed"]]
+    refused = approval is not None and not approval["approved"]
+    lines += identity_center_lines(plan, removed, dry_run=bool(params.get("dry_run")), refused=refused)
+    lines += verified_line(params["user_name"], verified)
     if params.get("exclude_account_ids"):
         lines.append(f"Left out: {', '.join(params['exclude_account_ids'])}")
     if params.get("reason"):
