@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iam_lifecycle.ui.history import Run, build_entries, matching, page_of, with_outcomes
+from iam_lifecycle.ui.history import Run, build_entries, matching, page_of, still_held, with_outcomes
 
 ACCOUNT = "123456789012"
 
@@ -111,3 +111,20 @@ def test_five_thousand_runs_are_listed_filtered_and_paged_in_well_under_a_second
 
     assert (len(shown), pages) == (50, 23)
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_failed_offboarding_says_which_task_failed_and_what_the_user_still_holds():
+    recorded = {"login_profile": ["alice"], "groups": ["dev", "ops"], "access_keys": ["AKIA1"]}
+    results = [
+        {"removed": ["alice"], "already_gone": []},  # delete_login_profile
+        {"removed": ["dev"], "already_gone": ["ops"]},  # remove_user_items: groups
+        {"removed": [], "already_gone": []},  # remove_user_items: access keys, which failed part way
+    ]
+    held = still_held(recorded, results)
+    [entry] = build_entries([run("r01", state="failed", user_name="alice")], [snapshot("r01", "alice")], [])
+
+    [failed] = with_outcomes([entry], {}, {}, {"r01": {"remove_user_items": "failed"}}, {"r01": held})
+
+    assert held == {"access_keys": ["AKIA1"]}
+    assert failed.outcome == "failed"
+    assert failed.detail == "remove_user_items failed; alice still holds 1 access key (its Slack alert says more)"

@@ -46,10 +46,30 @@ def _history(session: Any, reader: Any, user: str, account: str, page: int) -> t
     shown, pages = history.page_of(found, page, PAGE_SIZE)
     run_ids = {entry.run_id for entry in shown}
     confs = {run.run_id: run.conf for run in runs if run.run_id in run_ids}
+    failed = [e for e in shown if e.dag_id == history.OFFBOARDING and e.run_state == "failed" and e.snapshot]
     completed = history.with_outcomes(
-        shown, confs, records.approval_answers(session, run_ids), records.task_states(session, run_ids)
+        shown,
+        confs,
+        records.approval_answers(session, run_ids),
+        records.task_states(session, run_ids),
+        _still_held(session, failed),
     )
     return completed, pages, len(found)
+
+
+def _still_held(session: Any, failed: list[history.Entry]) -> dict[str, dict[str, list[str]]]:
+    """For each failed offboarding shown: what its user still holds, from its snapshot and its removals' results."""
+    from iam_lifecycle.snapshots import items_of
+
+    results = records.task_results(session, {e.run_id for e in failed}, history.REMOVING_TASKS)
+    held = {}
+    for entry in failed:
+        try:
+            recorded = items_of(store.read_document(entry.snapshot))
+        except (OSError, ValueError, KeyError):
+            continue  # unreadable: the entry says only that it failed
+        held[entry.run_id] = history.still_held(recorded, results.get(entry.run_id, []))
+    return held
 
 
 @app.get("/", response_class=HTMLResponse)

@@ -160,8 +160,41 @@ def page_of(entries: list[Entry], page: int, size: int) -> tuple[list[Entry], in
     return entries[(page - 1) * size : page * size], pages
 
 
+#: The offboarding's tasks that remove what a user holds; each returns ``{"removed": [...], "already_gone": [...]}``.
+REMOVING_TASKS = ("delete_login_profile", "detach_user_policy", "remove_user_items")
+
+
+def still_held(recorded: Mapping[str, list[str]], results: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """
+    What a user held at its snapshot (``snapshots.items_of``, by kind) less what the run's removing tasks say is
+    removed or was already gone: what it still holds after a failed offboarding (a deactivated key is still held).
+    """
+    gone = {item for result in results for key in ("removed", "already_gone") for item in result.get(key) or []}
+    left = {kind: [item for item in items if item not in gone] for kind, items in recorded.items()}
+    return {kind: items for kind, items in left.items() if items}
+
+
+def held_phrase(held: Mapping[str, list[str]]) -> str:
+    """'still holds 1 login profile, 2 groups', or 'holds nothing more' (the user may still exist)."""
+    if not held:
+        return "holds nothing more"
+    return "still holds " + ", ".join(f"{len(items)} {_kind_words(kind, len(items))}" for kind, items in held.items())
+
+
+def _kind_words(kind: str, count: int) -> str:
+    """A snapshot field's name as words: "access_keys" -> "access keys", one of them "access key"."""
+    words = kind.replace("_", " ").replace("mfa", "MFA").replace("ssh", "SSH")
+    if count == 1 and words.endswith("ies"):
+        return words[:-3] + "y"
+    return words[:-1] if count == 1 and words.endswith("s") else words
+
+
 def outcome(
-    entry: Entry, conf: Mapping[str, Any], answer: Mapping[str, Any] | None, states: Mapping[str, str | None]
+    entry: Entry,
+    conf: Mapping[str, Any],
+    answer: Mapping[str, Any] | None,
+    states: Mapping[str, str | None],
+    held: Mapping[str, list[str]] | None = None,
 ) -> tuple[str, str | None, str]:
     """
     How an entry ended, who approved it, and a detail: a dry run, rejected or timed out (the approval's answer),
@@ -169,6 +202,7 @@ def outcome(
 
     :param answer: the approval task's answer (``approved``, ``by``, ``timed_out``), None if none was asked.
     :param states: the run's task id -> state.
+    :param held: for a failed offboarding, what the user still holds (:func:`still_held`), if known.
     """
     approved_by = entry.approved_by or (answer["by"] if answer and answer.get("approved") else None)
     if answer and not answer.get("approved"):
@@ -178,7 +212,9 @@ def outcome(
     if entry.dag_id == OFFBOARDING and conf.get("dry_run"):
         return ("dry run" if entry.run_state != "failed" else "failed"), None, "nothing was changed"
     if entry.run_state == "failed":
-        return "failed", approved_by, "see the run's failed task and its Slack alert"
+        failed = ", ".join(sorted(task for task, state in states.items() if state == "failed")) or "a task"
+        left = f"; {entry.user_name} {held_phrase(held)}" if held is not None else ""
+        return "failed", approved_by, f"{failed} failed{left} (its Slack alert says more)"
     if entry.run_state != "success":
         if states.get(APPROVAL_TASK) in ("deferred", "awaiting_input"):
             return "waiting for approval", None, ""
@@ -194,12 +230,17 @@ def with_outcomes(
     confs: Mapping[str, Mapping[str, Any]],
     answers: Mapping[str, Mapping[str, Any]],
     states: Mapping[str, Mapping[str, str | None]],
+    held: Mapping[str, Mapping[str, list[str]]] | None = None,
 ) -> list[Entry]:
-    """The entries with their outcome; each mapping is keyed by run id."""
+    """The entries with their outcome; each mapping is keyed by run id (``held``: failed offboardings')."""
     done = []
     for entry in entries:
         ended, approved_by, detail = outcome(
-            entry, confs.get(entry.run_id, {}), answers.get(entry.run_id), states.get(entry.run_id, {})
+            entry,
+            confs.get(entry.run_id, {}),
+            answers.get(entry.run_id),
+            states.get(entry.run_id, {}),
+            (held or {}).get(entry.run_id),
         )
         done.append(replace(entry, outcome=ended, approved_by=approved_by, detail=detail))
     return done

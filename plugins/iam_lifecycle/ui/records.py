@@ -70,6 +70,26 @@ def approval_answers(session: Session, run_ids: Collection[str]) -> dict[str, di
     return {run_id: answer for run_id, answer in answers.items() if isinstance(answer, dict) and "approved" in answer}
 
 
+def task_results(session: Session, run_ids: Collection[str], task_ids: Collection[str]) -> dict[str, list[Any]]:
+    """Run id -> the return values of those of its tasks in ``task_ids`` (every mapped copy's)."""
+    from airflow.models.xcom import XComModel
+
+    if not run_ids:
+        return {}
+    rows = session.execute(
+        select(XComModel.run_id, XComModel.value).where(
+            XComModel.run_id.in_(list(run_ids)),
+            XComModel.task_id.in_(list(task_ids)),
+            XComModel.key == "return_value",
+        )
+    )
+    results: dict[str, list[Any]] = {}
+    for row in rows:
+        if isinstance(value := _value(row.value), dict):
+            results.setdefault(row.run_id, []).append(value)
+    return results
+
+
 def task_states(session: Session, run_ids: Collection[str]) -> dict[str, dict[str, str | None]]:
     """Run id -> task id -> state (a mapped task: the state of any of its copies that did not succeed, if one)."""
     from airflow.models.taskinstance import TaskInstance
