@@ -13,6 +13,7 @@ token from ``POST /auth/token`` in the ``_token`` cookie.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import os
 import select
@@ -25,7 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from local.standalone import BYSTANDER, DAG_ID, DEMO_USER, RECONCILIATION_DAG_ID, ROOT, standalone
-from sandbox.seed import seed_back_dated_users, seed_user
+from sandbox.seed import NOTHING, seed_back_dated_users, seed_user, set_user_dates
 
 OUT = ROOT / "docs" / "screenshots"
 #: The approval task's id (``approval.answers.APPROVAL_TASK_ID``; the package is not importable from here).
@@ -161,7 +162,7 @@ def lifecycle_page(browser: Browser, url: str) -> None:
     browser.wait_for(text_shown("What the user held", f"Restore {DEMO_USER}"), "the snapshot")
     browser.screenshot(OUT / "iam-lifecycle-snapshot.png")
     browser.goto(f"{url}/iam-lifecycle/reports")
-    browser.wait_for(text_shown("Stale users", "Unused credentials"), "the reconciliation's reports")
+    browser.wait_for(text_shown("Stale users", "unused credentials"), "the reconciliation's reports")
     browser.screenshot(OUT / "iam-lifecycle-reports.png")
 
 
@@ -236,6 +237,12 @@ def main() -> int:
                 browser.screenshot(OUT / "approval-page.png")
                 stack.answer(approval_run, "Reject", APPROVAL_TASK_ID, dag_id=RECONCILIATION_DAG_ID)
                 stack.wait_for_run(approval_run, dag_id=RECONCILIATION_DAG_ID)
+                # A second report, after one more user went idle, so the reports' chart has a line to draw.
+                seed_user(stack.iam, "idle.intern", NOTHING | {"access_keys": 1, "login_profile": True})
+                created = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=120)).isoformat()
+                set_user_dates(stack.moto_url, "idle.intern", {"create_date": created, "access_key_last_used": [None]})
+                later = stack.trigger({"mode": "report"}, dag_id=RECONCILIATION_DAG_ID)
+                stack.wait_for_run(later, dag_id=RECONCILIATION_DAG_ID)
                 lifecycle_page(browser, stack.url)
             finally:
                 browser.close()

@@ -74,15 +74,17 @@ def report_tables(report: Mapping[str, Any]) -> str:
         for e in report.get("stale", [])
     ]  # fmt: skip
     unused = [
-        (e["user_name"], e.get("credential"), e.get("idle_days"), e.get("last_used"), e.get("action"))
+        (e["user_name"], ", ".join(c.get("credential", "") for c in e.get("credentials") or []), e.get("idle_days"),
+         max((c["last_used"] for c in e.get("credentials") or [] if c.get("last_used")), default=None),
+         e.get("action"), e.get("not_acted_on"))
         for e in (report.get("unused_credentials") or {}).get("revocable", [])
-    ]
+    ]  # fmt: skip
     exempt = [(e.get("user_name"), e.get("reason")) for e in report.get("exempt", [])]
     return (
         f"<h3>Stale users ({len(stale)}, idle {report.get('max_idle_days')} days or more)</h3>"
         + _table(("User", "Idle days", "Last used", "Idle credentials", "Action", "Not acted on"), stale)
-        + f"<h3>Unused credentials ({len(unused)})</h3>"
-        + _table(("User", "Credential", "Idle days", "Last used", "Action"), unused)
+        + f"<h3>Users with unused credentials ({len(unused)})</h3>"
+        + _table(("User", "Unused credentials", "Idle days", "Last used", "Action", "Not acted on"), unused)
         + f"<h3>Exempt ({len(exempt)})</h3>"
         + _table(("User", "Why"), exempt)
     )

@@ -64,7 +64,7 @@ def report_summary(uri: str, report: dict[str, Any]) -> dict[str, Any]:
         "mode": report.get("mode", ""),
         "requested_by": report.get("requested_by"),
         "stale": len(report.get("stale", [])),
-        "unused_credentials": len(unused.get("revocable", [])),
+        "unused_credentials": sum(len(entry.get("credentials") or []) for entry in unused.get("revocable", [])),
         "actions": actions,
     }
 
