@@ -11,6 +11,7 @@ Every route asks Airflow's authorization first (:mod:`iam_lifecycle.ui.auth`).
 from __future__ import annotations
 
 import datetime
+import inspect
 import re
 from dataclasses import asdict
 from typing import Annotated, Any
@@ -152,6 +153,12 @@ def restore(request: Request, body: RestoreRequest, user: GetUserDep) -> dict[st
     from airflow.exceptions import AirflowException
     from airflow.utils.types import DagRunTriggeredByType
 
+    note = (
+        f"Restore of {summary['user_name']} (account {summary['account']}) from {body.snapshot}, requested by "
+        f"{user.get_name()} on the IAM lifecycle page"
+    )
+    # Airflow 3.1's trigger_dag takes no note: there the run id alone names the user.
+    noted = {"note": note} if "note" in inspect.signature(trigger_dag).parameters else {}
     try:
         run = trigger_dag(
             history.PROVISIONING,
@@ -159,8 +166,7 @@ def restore(request: Request, body: RestoreRequest, user: GetUserDep) -> dict[st
             triggering_user_name=user.get_name(),
             run_id=restore_run_id(summary["user_name"], datetime.datetime.now(datetime.UTC)),
             conf={"snapshot": body.snapshot},
-            note=f"Restore of {summary['user_name']} (account {summary['account']}) from {body.snapshot}, "
-            f"requested by {user.get_name()} on the IAM lifecycle page",
+            **noted,
         )
     except (ValueError, AirflowException) as error:  # bad conf; the DAG not parsed; the run id taken
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{error}: nothing was changed") from None
