@@ -182,11 +182,13 @@ def held_phrase(held: Mapping[str, list[str]]) -> str:
 
 
 def _kind_words(kind: str, count: int) -> str:
-    """A snapshot field's name as words: "access_keys" -> "access keys", one of them "access key"."""
-    words = kind.replace("_", " ").replace("mfa", "MFA").replace("ssh", "SSH")
-    if count == 1 and words.endswith("ies"):
-        return words[:-3] + "y"
-    return words[:-1] if count == 1 and words.endswith("s") else words
+    """A snapshot field's items as people name them (``iam_lifecycle.holdings``): "1 access key", "2 groups"."""
+    from iam_lifecycle.holdings import BY_NAME
+
+    found = BY_NAME.get(kind)
+    if found is None:
+        return kind.replace("_", " ")
+    return found.singular if count == 1 else found.plural
 
 
 def outcome(

@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from iam_lifecycle.holdings import KINDS, LOGIN_PROFILE
 from iam_lifecycle.ui.history import Entry
 
 STYLE = """
@@ -103,9 +104,8 @@ def _items(values: Any) -> str:
     return "".join(listed)
 
 
-#: The snapshot's fields that list what the user held, as people name them.
-HELD = ("groups", "managed_policies", "inline_policies", "access_keys", "ssh_public_keys", "signing_certificates",
-        "service_specific_credentials", "mfa_devices")  # fmt: skip
+#: What a snapshot lists the user held (the login profile, a yes or no, is a line of the table above).
+HELD = tuple(kind for kind in KINDS if not kind.presence)
 
 
 def snapshot_page(snapshot: Mapping[str, Any], *, uri: str, base: str, server: str, run_dag: str | None,
@@ -123,15 +123,16 @@ def snapshot_page(snapshot: Mapping[str, Any], *, uri: str, base: str, server: s
         ("Permissions boundary", boundary), ("Taken at", snapshot.get("taken_at")),
         ("Taken by", snapshot.get("caller_arn")), ("Requested by", snapshot.get("requested_by") or "—"),
         ("Approved by", snapshot.get("approved_by") or "—"), ("Reason", snapshot.get("reason") or "—"),
-        ("Console password", "yes" if snapshot.get("login_profile") else "no"),
+        (f"{LOGIN_PROFILE.singular.capitalize()} (console password)",
+         "yes" if snapshot.get(LOGIN_PROFILE.name) else "no"),
     ]  # fmt: skip
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in facts)
     rows += f"<tr><th>Run</th><td>{run}</td></tr>"
     held = "".join(
-        f"<h3>{escape(field.replace('_', ' '))} ({len(snapshot.get(field) or [])})</h3>"
-        f"<ul>{_items(snapshot.get(field) or [])}</ul>"
-        for field in HELD
-        if snapshot.get(field)
+        f"<h3>{escape(kind.plural.capitalize())} ({len(snapshot[kind.name])})</h3>"
+        f"<ul>{_items(snapshot[kind.name])}</ul>"
+        for kind in HELD
+        if snapshot.get(kind.name)
     )
     restore = ""
     if snapshot.get("addendum_to"):
