@@ -11,6 +11,11 @@ does the same once on an account outside the organization (imports, clients, cod
 each repetition of the whole report. Calls (IAM, STS, Organizations) are counted at the HTTP level from the
 sandbox's call log, by action and by account.
 
+Then the calls the offboarding of one person adds in IAM Identity Center (``python -m benchmarks.organization URL
+identity-center``): a person with ``IC_ASSIGNMENTS`` account assignments of its own and ``IC_GROUPS`` groups (each
+with one assignment of the group's), its lookup, its removal (each deletion IN_PROGRESS for one status read, as
+AWS answers at first) and the proof, counted by phase and action.
+
 Not measured here: Airflow's cost per mapped task (scheduling, a worker process per task; see the latency
 benchmark), nor running accounts at once (the DAG runs up to 16 at a time on a real executor).
 """
@@ -34,6 +39,8 @@ MAX_IDLE_DAYS = 90
 ORG_CONN_ID = "aws_org"
 #: An account outside the organization, read once before timing.
 WARM_UP_ACCOUNT = "999999999999"
+#: The Identity Center person: its own assignments (one per account) and its groups.
+IC_ASSIGNMENTS, IC_GROUPS = 4, 2
 
 
 def _calls(url: str, method: str = "GET") -> list[dict]:
@@ -81,6 +88,43 @@ def worker(url: str, repetitions: int) -> dict:
     return {"seconds": seconds, "runs": runs, **found}
 
 
+def identity_center_person(url: str) -> dict:
+    """In the subprocess: the Identity Center calls of one person's lookup, removal and proof, by phase."""
+    from iam_lifecycle.identity_center import person, removal
+    from iam_lifecycle.offboarding import organization
+
+    params = {"user_name": "person", "organization_conn_id": ORG_CONN_ID, "identity_center": None}
+    phases: dict = {}
+    _calls(url, "DELETE")
+    found = person.look_up(params)
+    phases["lookup"] = _center_calls(url)
+    removal.remove_person(ORG_CONN_ID, found, run_id="bench", reason="", trail={}, poll_seconds=0)
+    phases["removal"] = _center_calls(url)
+    organization.verify_nothing_left([], "person", found, ORG_CONN_ID, "bench")
+    phases["proof"] = _center_calls(url)
+    return {"assignments": IC_ASSIGNMENTS, "groups": IC_GROUPS, "phases": phases}
+
+
+def _center_calls(url: str) -> dict:
+    """The Identity Center calls since the log was last cleared, by action; clears it."""
+    calls = [c for c in _calls(url) if c["service"] in ("sso", "identitystore")]
+    _calls(url, "DELETE")
+    return {"calls": len(calls), "by_action": dict(Counter(c["action"] for c in calls).most_common())}
+
+
+def _identity_center(moto: MotoControl) -> None:
+    from sandbox.identity_center import Seed
+
+    center = Seed(moto.client("sso-admin"), moto.client("identitystore"))
+    user_id = center.user("person")
+    for n in range(IC_ASSIGNMENTS):
+        center.assign(f"{100000000000 + n}", center.permission_set(f"Own{n}"), user_id)
+    for n in range(IC_GROUPS):
+        group = center.group(f"group-{n}", user_id)
+        center.assign("100000000000", center.permission_set(f"Group{n}"), group, "GROUP")
+    moto.set_faults({"identity_center": {"in_progress_polls": 1}})
+
+
 def _organization(moto: MotoControl, accounts: int) -> list[str]:
     """An organization of ``accounts`` accounts (the management one included), each with its users; their ids."""
     orgs = moto.client("organizations")
@@ -98,14 +142,15 @@ def _connection(url: str) -> str:
     return json.dumps(aws_connection(url))
 
 
-def _run_worker(url: str, repetitions: int, home: str) -> dict:
+def _run_worker(url: str, mode: str, home: str) -> dict:
     env = subprocess_env(
         AIRFLOW_HOME=home,
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW_CONN_AWS_ORG=_connection(url),
+        AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI=f"file://{home}/bench-snapshots",
     )
-    return run_module(["benchmarks.organization", url, str(repetitions)], env, "organization worker")
+    return run_module(["benchmarks.organization", url, mode], env, "organization worker")
 
 
 def run(home: str, log=print) -> dict:
@@ -115,7 +160,7 @@ def run(home: str, log=print) -> dict:
         with moto_server() as moto:
             _organization(moto, size)
             log(f"  {size:>3} accounts x {USERS_PER_ACCOUNT} users: {REPETITIONS} repetition(s) ...")
-            raw = _run_worker(moto.url, REPETITIONS, home)
+            raw = _run_worker(moto.moto_url, str(REPETITIONS), home)
             first = raw["runs"][0]
             results["sizes"][size] = {
                 "accounts": raw["accounts"],
@@ -130,6 +175,11 @@ def run(home: str, log=print) -> dict:
                 f"      {first['calls']} calls ({first['calls'] / size:.1f} per account), "
                 f"{summary(raw['seconds'])['median']:.2f} s median, {raw['stale_users']} stale users"
             )
+    with moto_server() as moto:
+        _identity_center(moto)
+        results["identity_center"] = _run_worker(moto.moto_url, "identity-center", home)
+        phases = results["identity_center"]["phases"]
+        log("  Identity Center, one person: " + ", ".join(f"{k} {v['calls']} calls" for k, v in phases.items()))
     return results
 
 
@@ -185,8 +235,26 @@ def markdown_section(results: dict) -> list[str]:
         ),
         "",
     ]
+    if center := organization.get("identity_center"):
+        phases = center["phases"]
+        lines += [
+            bullet(
+                f"IAM Identity Center, per person with {center['assignments']} account assignments of its own and "
+                f"{center['groups']} groups (each deletion IN_PROGRESS for one status read): "
+                + "; ".join(
+                    f"{phase} {row['calls']} calls ({actions(row['by_action'])})" for phase, row in phases.items()
+                )
+                + ". The lookup grows by 2 calls per group and 1 per distinct permission set; the removal reads the "
+                "person again first (the lookup's calls but ListInstances), then per assignment the deletion and "
+                "its status reads (two here), one call per membership and one for the user."
+            ),
+            "",
+        ]
     return lines
 
 
 if __name__ == "__main__":
-    print(json.dumps(worker(sys.argv[1], int(sys.argv[2]))))
+    if sys.argv[2] == "identity-center":
+        print(json.dumps(identity_center_person(sys.argv[1])))
+    else:
+        print(json.dumps(worker(sys.argv[1], int(sys.argv[2]))))
