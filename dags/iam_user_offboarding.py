@@ -22,15 +22,18 @@ Removes everything an IAM user holds, deletes the user and tells Slack who did i
    recreated) or a protection added meanwhile stops the run here, having changed nothing. Then the user's JSON
    snapshot, written and read back before the first change; it also finds the snapshots of earlier attempts on
    the same user (same UserId). Every later task that changes the user reads it again before its first call.
-7. **Sign-in first**: **delete_login_profile** and **deactivate_access_keys**, as the user is when they act (a
+7. **contain_user** — the first change: one inline policy, `iam-lifecycle-deny-all`, denies the user every action,
+   with every credential it has or gets (STS sessions already issued included). It stays until just before
+   DeleteUser: whatever fails later, the user can do nothing. No snapshot records it, no restore recreates it.
+   **Sign-in** next: **delete_login_profile** and **deactivate_access_keys**, as the user is when they act (a
    password or key created since the listing goes too). Nothing else is removed until they succeed, so no failure
    can leave a console password without MFA.
 8. **detach_user_policy** — one mapped task per managed policy, labelled with the policy ARN; alongside,
    **remove_user_items** — one mapped task per other kind the user holds, labelled with the kind: inline
    policies, groups, access keys, SSH keys, signing certificates, service-specific credentials, MFA devices.
 9. **delete_user** — reads the user again (a recreated user, another UserId, or one protected meanwhile stops
-   the run); a DeleteConflict records what is left in a snapshot addendum, removes it and tries again; giving up,
-   it takes sign-in away again first.
+   the run), deletes the deny policy and the user; a DeleteConflict puts the deny policy back, records what is
+   left in a snapshot addendum, removes it and tries again; giving up, it takes sign-in away again first.
 10. **notify_slack** — "IAM user NAME deleted by CALLER ARN" (", approved by USER" when approved), what this run
    removed (and what was already gone), every addendum, and the snapshot(s). Any task failing for good posts its
    own alert instead, with what the user still holds once changes have begun.
@@ -71,6 +74,7 @@ from iam_lifecycle.offboarding.dag_tasks import (
 )
 from iam_lifecycle.operators.approval import ApprovalGateOperator
 from iam_lifecycle.operators.offboarding import (
+    ContainUserOperator,
     DeactivateAccessKeysOperator,
     DeleteLoginProfileOperator,
     DeleteUserOperator,
@@ -151,11 +155,13 @@ def iam_user_offboarding():
 
     # Every task that changes the user reads it again first: still the checked one (same UserId), not protected.
     pinned = {"user_name": USER, "user": user.output, "caller_arn": caller_arn.output}
-    # Sign-in goes first: until both succeed, MFA and everything else stay. Both read the user's password and keys
+    # Contain first: until delete_user, the user's credentials (STS sessions included) can do nothing.
+    contained = ContainUserOperator(task_id="contain_user", **pinned)
+    # Sign-in goes next: until both succeed, MFA and everything else stay. Both read the user's password and keys
     # when they act, not from the listing: one may have been created since.
     login_profile = DeleteLoginProfileOperator(task_id="delete_login_profile", **pinned)
     sign_in = [login_profile, DeactivateAccessKeysOperator(task_id="deactivate_access_keys", **pinned)]
-    snapshot >> sign_in
+    snapshot >> contained >> sign_in
 
     detached = DetachUserPolicyOperator.partial(
         task_id="detach_user_policy",

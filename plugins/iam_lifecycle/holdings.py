@@ -54,6 +54,8 @@ class Kind:
     :param item_key: when the listing gives details (dicts), the key naming each item.
     :param details: then, the key the details are kept under beside the items, e.g. ``access_key_details``.
     :param reader: the ``IamHook`` method reading one item's document (:attr:`Recorded.DOCUMENTS`).
+    :param not_held: items the lifecycle itself puts on a user (:data:`CONTAINMENT_POLICY`): never listed as held, so
+        never planned, removed with the rest, snapshotted or restored.
     """
 
     name: str
@@ -72,6 +74,7 @@ class Kind:
     item_key: str | None = None
     details: str | None = None
     reader: str | None = None
+    not_held: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -104,6 +107,8 @@ class Kind:
     def list_from(self, hook: Any, user_name: str) -> dict[str, Any]:
         """One listing call: ``{name: value}``, and ``{details: [...]}`` when the listing gives details."""
         listed = getattr(hook, self.lister)(user_name)
+        if self.not_held:
+            listed = [item for item in listed if item not in self.not_held]
         if self.item_key is None:
             return {self.name: listed}
         return {self.name: [detail[self.item_key] for detail in listed], self.details: listed}
@@ -113,6 +118,14 @@ class Kind:
         remover = getattr(hook, self.remover)
         remover(user_name) if self.presence else remover(user_name, item)
 
+
+#: The inline policy the offboarding (and the reconciliation's disable) puts on a user first: it denies every action
+#: to every credential the user has or gets, sessions already issued included (see docs/safety.md, "Contain first").
+CONTAINMENT_POLICY = "iam-lifecycle-deny-all"
+CONTAINMENT_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "ContainedByIamLifecycle", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
 
 MANAGED_POLICIES = Kind(
     "managed_policies",
@@ -134,6 +147,7 @@ INLINE_POLICIES = Kind(
     remover="delete_user_policy",
     recorded=Recorded.DOCUMENTS,
     reader="get_user_policy_document",
+    not_held=(CONTAINMENT_POLICY,),
     restored_as="inline_policies",
     list_actions=("iam:ListUserPolicies", "iam:GetUserPolicy"),
     remove_actions=("iam:DeleteUserPolicy",),

@@ -1,5 +1,7 @@
 """
-Sign-in goes first, by the DAGs' structure: no task that removes or detaches anything, nor DeleteUser, can run
+Containment, then sign-in, go first, by the DAGs' structure: in the offboarding nothing changes the user before the
+deny-all policy of ``contain_user`` is in place (the disable puts it in ``snapshot_user``, before its other tasks).
+Sign-in goes first after it: no task that removes or detaches anything, nor DeleteUser, can run
 before the console password is deleted and the access keys deactivated, nor after either of them failed.
 
 In the offboarding, checked on every task of the right kind (by operator class, so a removal task added later is
@@ -12,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from iam_lifecycle.operators.offboarding import (
+    ContainUserOperator,
     DeactivateAccessKeysOperator,
     DeleteLoginProfileOperator,
     DeleteUserOperator,
@@ -87,6 +90,13 @@ def test_offboarding_deletes_the_password_and_deactivates_the_keys_before_any_re
     assert sign_in == {"delete_login_profile", "deactivate_access_keys"}
     assert {"detach_user_policy", "remove_user_items", "delete_user"} <= removals
     assert first_violations(offboarding, sign_in, removals) == []
+
+
+def test_offboarding_denies_the_user_every_action_before_any_other_change(offboarding):
+    contained = of_class(offboarding, (ContainUserOperator,))
+    assert contained == {"contain_user"}
+    assert "take_snapshot" in ancestors(offboarding, "contain_user"), "the deny policy comes after the snapshot"
+    assert first_violations(offboarding, contained, of_class(offboarding, SIGN_IN + REMOVALS)) == []
 
 
 def test_reconciliations_disable_tags_the_user_only_after_its_password_and_keys_are_gone(reconciliation):

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 
 #: The offboarding's tasks that change the user, each reading it again before its first call.
 CHANGING_TASKS = {
+    "contain_user",
     "delete_login_profile",
     "deactivate_access_keys",
     "detach_user_policy",
@@ -61,9 +62,10 @@ def test_iam_calls_are_one_list_per_kind_plus_one_per_item(sandbox):
     removals = [a for a in actions if not a.startswith(("Get", "List"))]
     items = sum(EVERYTHING[k] for k in EVERYTHING if k != "login_profile") + 1  # + the login profile
     # One call per item, plus UpdateAccessKey per key (sign-in is taken away first), DeleteVirtualMFADevice per MFA
-    # device, and DeleteUser.
-    assert len(removals) == items + EVERYTHING["access_keys"] + EVERYTHING["mfa_devices"] + 1
-    assert sorted(removals[:3]) == ["DeleteLoginProfile", "UpdateAccessKey", "UpdateAccessKey"], "sign-in not first"
+    # device, the deny policy put first and deleted just before DeleteUser, and DeleteUser.
+    assert len(removals) == items + EVERYTHING["access_keys"] + EVERYTHING["mfa_devices"] + 2 + 1
+    assert removals[0] == "PutUserPolicy" and removals[-2:] == ["DeleteUserPolicy", "DeleteUser"], "not contained"
+    assert sorted(removals[1:4]) == ["DeleteLoginProfile", "UpdateAccessKey", "UpdateAccessKey"], "sign-in not first"
     # The reads besides listing: the user, checked, read again before the first change and by every task that
     # changes it (same UserId, not protected), and each inline policy's document for the snapshot.
     changing = [t for t in result.task_states if t.split("[")[0] in CHANGING_TASKS]

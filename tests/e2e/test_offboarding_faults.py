@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from iam_lifecycle.holdings import CONTAINMENT_POLICY
 from sandbox.seed import EVERYTHING, NOTHING, PASSWORD, seed_user
 from tests.fixtures.e2e import REQUESTED_BY, run_dag
 from tests.helpers import described, has_login_profile, holdings, user_exists
@@ -86,6 +87,7 @@ def test_a_user_recreated_under_the_same_name_during_the_run_is_left_alone(sandb
     iam = sandbox.iam
     seed_user(iam, "alice", NOTHING | {"access_keys": 1})
     recreate = [
+        {"Action": "DeleteUserPolicy", "UserName": "alice", "PolicyName": CONTAINMENT_POLICY},  # as AWS requires
         {"Action": "DeleteUser", "UserName": "alice"},
         {
             "Action": "CreateUser",
@@ -95,9 +97,9 @@ def test_a_user_recreated_under_the_same_name_during_the_run_is_left_alone(sandb
         },
         {"Action": "CreateAccessKey", "UserName": "alice"},
     ]
-    # GetUser: check_user, take_snapshot, the two sign-in tasks, the key removal; just before delete_user reads the
-    # user again (the sixth), it is another user.
-    sandbox.set_faults({"before": {"GetUser": {"skip": 5, "requests": recreate}}})
+    # GetUser: check_user, take_snapshot, contain_user, the two sign-in tasks, the key removal; just before
+    # delete_user reads the user again (the seventh), it is another user.
+    sandbox.set_faults({"before": {"GetUser": {"skip": 6, "requests": recreate}}})
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
 
@@ -153,13 +155,18 @@ def test_a_user_deleted_by_someone_else_after_a_conflict_is_reported_as_such(san
     late = {"Action": "PutUserPolicy", "UserName": "alice", "PolicyName": "late", "PolicyDocument": POLICY}
     someone_else = [
         {"Action": "DeleteUserPolicy", "UserName": "alice", "PolicyName": "late"},
+        {
+            "Action": "DeleteUserPolicy",
+            "UserName": "alice",
+            "PolicyName": CONTAINMENT_POLICY,
+        },  # put back after the conflict
         {"Action": "DeleteUser", "UserName": "alice"},
     ]
-    # DeleteUser conflicts on the late policy; before the run reads the user again (its seventh GetUser, after
-    # check_user, take_snapshot, the two sign-in tasks, the key removal and delete_user's), someone else removes
-    # the policy and deletes the user.
+    # DeleteUser conflicts on the late policy; before the run reads the user again (its eighth GetUser, after
+    # check_user, take_snapshot, contain_user, the two sign-in tasks, the key removal and delete_user's), someone
+    # else removes the policy and deletes the user.
     sandbox.set_faults(
-        {"before": {"DeleteUser": {"requests": [late]}, "GetUser": {"skip": 6, "requests": someone_else}}}
+        {"before": {"DeleteUser": {"requests": [late]}, "GetUser": {"skip": 7, "requests": someone_else}}}
     )
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
@@ -227,7 +234,10 @@ def test_a_user_protected_after_the_snapshot_is_not_changed_by_any_removal(sandb
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
 
     assert result.state == "failed"
-    assert result.task_states["delete_login_profile"] == result.task_states["deactivate_access_keys"] == "failed"
+    assert result.task_states["contain_user"] == "failed"
+    assert (
+        result.task_states["delete_login_profile"] == result.task_states["deactivate_access_keys"] == "upstream_failed"
+    )
     assert sandbox.mutating_calls() == [], "the run changed a protected user"
     assert holdings(iam, "alice") == before and has_login_profile(iam, "alice")
     assert {k["Status"] for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]} == {"Active"}

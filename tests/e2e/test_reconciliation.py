@@ -185,6 +185,7 @@ def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_
         assert not (tmp_path / "snapshots" / ACCOUNT / name).exists()
     assert sorted(changes(sandbox)) == sorted(
         [("UpdateAccessKey", name) for name in disabled for _ in range(2)]
+        + [("PutUserPolicy", name) for name in disabled]  # denied every action first, and kept
         + [("DeleteLoginProfile", name) for name in disabled]
         + [("TagUser", name) for name in disabled]
     )

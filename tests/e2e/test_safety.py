@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from iam_lifecycle.holdings import CONTAINMENT_POLICY
 from sandbox.seed import seed_user
 from tests.fixtures.e2e import run_dag
 from tests.helpers import holdings, user_exists
@@ -28,6 +29,8 @@ REMOVAL_CALLS = {
 def removed_items(calls: list[dict]) -> dict:
     removed: dict = {kind: [] for kind, _ in REMOVAL_CALLS.values()} | {"login_profile": False}
     for call in calls:
+        if call["params"].get("PolicyName") == CONTAINMENT_POLICY:
+            continue  # the run's own deny policy, put first and deleted before DeleteUser: not in the plan
         if call["action"] in REMOVAL_CALLS:
             kind, parameter = REMOVAL_CALLS[call["action"]]
             removed[kind].append(call["params"][parameter])

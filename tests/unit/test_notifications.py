@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iam_lifecycle.messages.texts import dry_run_message, offboarding_message
+from iam_lifecycle.messages.texts import containment_line, dry_run_message, offboarding_message
 from tests.helpers import SMALL_PLAN
 
 CALLER = "arn:aws:iam::123456789012:user/ops"
@@ -23,6 +23,7 @@ def test_the_dry_run_message_lists_the_plan_and_the_reason():
         "- service-specific credentials: none",
         "- MFA devices: none",
         "- login profile: yes",
+        containment_line("alice"),
         "Reason: JIRA-123",
         "Nothing was changed.",
     ]

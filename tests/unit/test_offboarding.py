@@ -7,10 +7,13 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
-from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle import holdings, snapshots
+from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
 from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.offboarding import user_deletion
+from iam_lifecycle.provisioning.spec import spec_from_snapshot
 from sandbox.seed import EVERYTHING, NOTHING, ONE_OF_EACH, PASSWORD, seed_user
+from tests.e2e.test_containment import denies_everything
 from tests.helpers import has_login_profile
 
 CALLER = "arn:aws:sts::123456789012:user/moto"
@@ -237,3 +240,61 @@ def test_with_a_tenth_of_every_iam_call_throttled_the_user_is_listed_whole_and_d
     assert outcome["deleted"] is True and outcome["leftovers"] == {}
     assert hook.get_user("alice") is None
     assert offboarding.list_holdings(hook, "bob") == bystander
+
+
+# ---- contain first: one inline policy denies the user every action until just before DeleteUser ------------------
+
+
+def denied_everything(iam, name: str) -> bool:
+    """Whether the user holds the run's deny-all inline policy (read with a client of the test's own)."""
+    return denies_everything(iam, name, holdings.CONTAINMENT_POLICY)
+
+
+def test_a_contained_user_holds_nothing_more_and_a_clean_up_keeps_it_contained(iam, hook):
+    held = seed_user(iam, "alice", NOTHING | {"inline_policies": 1, "access_keys": 1})
+
+    offboarding.contain(hook, "alice")
+
+    listed = offboarding.list_holdings(hook, "alice")
+    assert listed["inline_policies"] == held["inline_policies"], "the run's deny policy is listed as held"
+    offboarding.remove_all(hook, "alice", listed)
+    assert denied_everything(iam, "alice"), "a clean-up removed the deny policy"
+
+
+def test_delete_user_removes_the_deny_policy_just_before_and_deletes_the_user(iam, hook):
+    seed_user(iam, "alice", NOTHING)
+    offboarding.contain(hook, "alice")
+
+    outcome = delete(hook, "alice", user_id(iam, "alice"))
+
+    assert outcome["deleted"] is True and outcome["leftovers"] == {}
+    assert hook.get_user("alice") is None
+
+
+def test_a_delete_user_that_gives_up_leaves_the_user_denied_everything(iam, hook):
+    seed_user(iam, "alice", NOTHING)
+    offboarding.contain(hook, "alice")
+    adversary = boto3.client("iam", region_name="us-east-1")
+    hook.conn.meta.events.register(
+        "before-call.iam.DeleteUser", lambda **kwargs: adversary.create_access_key(UserName="alice") and None
+    )
+
+    with pytest.raises(ClientError, match="DeleteConflict"):
+        delete(hook, "alice", user_id(iam, "alice"))
+
+    assert denied_everything(iam, "alice"), "the user left behind can act again"
+
+
+def test_a_snapshot_taken_of_a_contained_user_has_no_deny_policy(iam, hook, monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    seed_user(iam, "alice", NOTHING | {"inline_policies": 1})
+    offboarding.contain(hook, "alice")
+    checked = user_as_data(hook.get_user("alice"))
+
+    uri = snapshots.write_user_snapshot(
+        hook, checked, offboarding.list_holdings(hook, "alice"), caller_arn=CALLER, run_id="r", reason=""
+    )
+
+    snapshot = snapshots.read_snapshot(uri)
+    assert list(snapshot["inline_policies"]) == ["inline-0"]
+    assert holdings.CONTAINMENT_POLICY not in spec_from_snapshot(snapshot)["inline_policies"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from iam_lifecycle.aws.credential_report import fetch_credential_report
 from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.messages.summaries import reconciliation_message
@@ -9,6 +11,7 @@ from iam_lifecycle.reconciliation import last_use, revocation
 from iam_lifecycle.reconciliation.flow import find_in_account, plan_reconciliation
 from iam_lifecycle.reconciliation.revocation import access_key_ids, prepare_revocation, unused_by_user
 from iam_lifecycle.reconciliation.staleness import parse_credential_report, unused_credentials
+from tests.e2e.test_containment import denies_everything
 from tests.helpers import NOW, has_login_profile, set_dates_in_process, tags_of
 
 CALLER = "arn:aws:iam::123456789012:user/automation"
@@ -197,3 +200,20 @@ def test_the_offboarding_check_of_delete_mode_refuses_a_user_used_since_the_plan
     assert (
         reason.startswith("IAM user dev is not stale any more: access key ") and "used again since the plan" in reason
     )
+
+
+def test_disable_first_denies_the_user_every_action_and_leaves_the_denial_with_the_rest(
+    iam, make_user, tmp_path, monkeypatch, iam_calls
+):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    make_user("gone-for-good", 400, password=300, keys=[300])
+    plan, targets = planned("disable")
+    iam_calls.clear()
+
+    carry_out(plan, targets)
+
+    changes = [call for call in iam_calls if not call.startswith(("Get", "List"))]
+    assert changes[0] == "PutUserPolicy" and changes.count("PutUserPolicy") == 1, changes
+    assert denies_everything(iam, "gone-for-good"), "a disabled user can still act with its sessions"
+    [snapshot_file] = (tmp_path / "123456789012" / "gone-for-good").glob("*.json")
+    assert json.loads(snapshot_file.read_text())["inline_policies"] == {}

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iam_lifecycle.approval.answers import duration
-from iam_lifecycle.holdings import INLINE_POLICIES, KINDS, LOGIN_PROFILE, MANAGED_POLICIES
+from iam_lifecycle.holdings import CONTAINMENT_POLICY, INLINE_POLICIES, KINDS, LOGIN_PROFILE, MANAGED_POLICIES
 from iam_lifecycle.messages.wording import quoted
 from iam_lifecycle.offboarding.plan import active_access_keys
 
@@ -113,10 +113,19 @@ def offboarding_message(
     return "\n".join(lines)
 
 
+def containment_line(user_name: str) -> str:
+    """What the offboarding does first, for the dry run and the approval page."""
+    return (
+        f"First, before any removal: an inline policy {CONTAINMENT_POLICY} denying IAM user {user_name} every "
+        "action, with every credential it has or gets, kept until just before DeleteUser."
+    )
+
+
 def dry_run_message(user_name: str, caller_arn: str, plan: Mapping[str, list | bool], reason: str | None = "") -> str:
     """The plan of a dry run: every item a real run would remove, by kind, and the reason when one was given."""
     lines = [f"DRY RUN: offboarding IAM user {user_name} as {caller_arn} would remove:"]
     lines += [f"- {kind.label}: {kind.shown(plan[kind.name])}" for kind in KINDS]
+    lines.append(containment_line(user_name))
     if reason:
         lines.append(f"Reason: {quoted(reason)}")
     lines.append("Nothing was changed.")

@@ -17,6 +17,7 @@ from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.holdings import MANAGED_POLICIES, plan_of
+from iam_lifecycle.messages.texts import containment_line
 from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.reconciliation import last_use
 
@@ -54,13 +55,15 @@ def is_real_run(params: dict[str, Any]) -> bool:
 @task(multiple_outputs=True)
 def request_approval(params: dict[str, Any], caller_arn: str, plan: dict[str, Any], user: dict[str, Any]) -> dict:
     """
-    What the approval page shows (the user, the account, and every item that will be removed) and whom it
-    approves. Whether anyone is asked is the approval policy's (Variable `iam_lifecycle_approval_policy`, change
-    `offboarding`; the param `require_approval` can ask where it does not). Returns `subject`, `body`, `targets`.
+    What the approval page shows (the user, the account, every item that will be removed, and the deny-all policy
+    put first) and whom it approves. Whether anyone is asked is the approval policy's (Variable
+    `iam_lifecycle_approval_policy`, change `offboarding`; the param `require_approval` can ask where it does not).
+    Returns `subject`, `body`, `targets`.
     """
     request = approval_requests.offboarding_request(params, caller_arn, plan, True)
+    body = f"{request['body']}\n\n{containment_line(user['UserName'])}"  # what the run does before any removal
     account = params.get("account_id") or caller_arn.split(":")[4]
-    return request | {"targets": [approval_proof.target(account, user["UserName"], user["UserId"])]}
+    return request | {"body": body, "targets": [approval_proof.target(account, user["UserName"], user["UserId"])]}
 
 
 #: Errors of a snapshot store that no retry can fix (no such bucket or folder, no permission, a bad URI).

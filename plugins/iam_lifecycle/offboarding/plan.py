@@ -3,10 +3,12 @@
 The one place for this logic: the offboarding DAG's operators, the reconciliation's disabling and the DeleteConflict
 retry (:mod:`offboarding.user_deletion`) all use it. ``IamHook`` stays a thin layer of single AWS calls underneath.
 
-**Order.** Sign-in goes first: right after the snapshot the console password (login profile) is deleted and every
-access key made ``Inactive`` (:func:`revoke_sign_in`), both read at that moment, not taken from the listing; only
-then are MFA devices and the rest removed. Whatever later removal is denied or fails, nobody is left able to sign in
-without MFA.
+**Order.** Contain first: right after the snapshot, the first change is one PutUserPolicy of an inline policy
+denying every action (:func:`contain`), kept until just before DeleteUser: whatever fails later, the credentials the
+user has or gets, STS sessions already issued included, can do nothing. Then sign-in: the console password (login
+profile) is deleted and every access key made ``Inactive`` (:func:`revoke_sign_in`), both read at that moment, not
+taken from the listing; only then are MFA devices and the rest removed. Whatever later removal is denied or fails,
+nobody is left able to sign in without MFA.
 
 **Pinned identity.** IAM user names are reused: a user deleted and recreated under the same name is another user
 (another ``UserId``). Right before the first change (after any approval wait) :func:`confirm_before_first_change`
@@ -17,6 +19,7 @@ protected.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +57,25 @@ def list_holdings(hook: IamHook, user_name: str) -> holdings.Holdings:
 
 def holds_anything(held: dict[str, Any]) -> bool:
     return holdings.holds_anything(held)
+
+
+def contain(hook: IamHook, user_name: str) -> None:
+    """
+    Deny the user every action, with every credential it has or gets (one PutUserPolicy of
+    :data:`~iam_lifecycle.holdings.CONTAINMENT_POLICY`; putting it again is harmless). The listing never counts it
+    as held, so no removal, snapshot or restore touches it; :func:`release` takes it away just before DeleteUser.
+    """
+    log.info("Denying IAM user %s every action (inline policy %s)", user_name, holdings.CONTAINMENT_POLICY)
+    hook.put_user_policy(user_name, holdings.CONTAINMENT_POLICY, json.dumps(holdings.CONTAINMENT_DOCUMENT))
+
+
+def release(hook: IamHook, user_name: str) -> None:
+    """Delete the deny policy of :func:`contain`, right before DeleteUser (AWS refuses it while any inline policy is
+    there); none is fine (a run contained by an earlier version, or a user deleted meanwhile)."""
+    try:
+        hook.delete_user_policy(user_name, holdings.CONTAINMENT_POLICY)
+    except hook.conn.exceptions.NoSuchEntityException:
+        pass
 
 
 def _gone_is_fine(

@@ -40,8 +40,9 @@ def delete_user(
     A DeleteConflict means something is still attached: added since it was listed, or a removal IAM has not
     finished propagating. Each time, the user is read again, what is left is listed, recorded with
     ``record_leftovers`` (which returns where: a snapshot addendum) and removed, and DeleteUser is tried again,
-    ``attempts`` times in all. Before giving up, sign-in is taken away once more (:func:`_leave_no_sign_in`), so
-    the user left behind, whatever was added before each attempt, cannot sign in.
+    ``attempts`` times in all. The deny policy of :func:`~offboarding.plan.contain` is deleted right before each
+    DeleteUser and put back after each conflict; before giving up, sign-in is taken away once more
+    (:func:`_leave_no_sign_in`), so the user left behind, whatever was added before each attempt, can do nothing.
 
     :return: ``deleted`` (this run's DeleteUser deleted the user), ``confirmed_by_retry`` (its answer was lost and
         the client's retry found the user gone), ``gone_before`` (someone else deleted it first), ``leftovers``
@@ -60,6 +61,8 @@ def delete_user(
             if offboarding.pinned_user(hook, user_name, pin) is None:
                 log.info("IAM user %s was deleted by someone else before this run's DeleteUser", user_name)
                 return outcome | {"gone_before": True}
+            # Contained until this moment: AWS refuses DeleteUser while the deny policy is there.
+            offboarding.release(hook, user_name)
             hook.delete_user(user_name)
         except hook.conn.exceptions.NoSuchEntityException as error:
             if error.response.get("ResponseMetadata", {}).get(EARLIER_ATTEMPT_MAY_HAVE_APPLIED):
@@ -68,6 +71,7 @@ def delete_user(
             log.info("IAM user %s was deleted by someone else just before this run's DeleteUser", user_name)
             return outcome | {"gone_before": True}
         except hook.conn.exceptions.DeleteConflictException as conflict:
+            _contain_again(hook, user_name)  # something is left: the user can do nothing while it is removed
             if attempt == attempts:
                 _leave_no_sign_in(hook, user_name, pin)
                 raise
@@ -102,6 +106,13 @@ def _remove_leftovers(
         for kind, found in holdings.items_by_kind(leftovers, user_name).items():
             outcome["leftovers"].setdefault(kind, []).extend(found)
     return True
+
+
+def _contain_again(hook: IamHook, user_name: str) -> None:
+    try:
+        offboarding.contain(hook, user_name)
+    except hook.conn.exceptions.NoSuchEntityException:
+        pass  # deleted meanwhile: the next attempt finds it gone
 
 
 def _leave_no_sign_in(hook: IamHook, user_name: str, pin: offboarding.Pin) -> None:

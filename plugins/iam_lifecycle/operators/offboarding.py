@@ -68,6 +68,26 @@ class PinnedUserOperator(ApprovedChangeMixin, IamUserOperator):
         return False
 
 
+class ContainUserOperator(PinnedUserOperator):
+    """
+    Deny the user every action, with every credential it has or gets, STS sessions already issued included: one
+    PutUserPolicy of the inline policy ``iam-lifecycle-deny-all`` (``Deny * on *``), the offboarding's first change.
+    It stays until just before DeleteUser, so whatever fails in between the user can do nothing; no snapshot records
+    it and no restore recreates it (see ``iam_lifecycle.offboarding.plan.contain``).
+
+    :param user_name: the IAM user's name (templated).
+    :param user: see ``PinnedUserOperator`` (templated).
+    :param caller_arn: see ``PinnedUserOperator`` (templated).
+    :return: ``{"contained": True}``, or ``{"contained": False}`` when the user no longer exists.
+    """
+
+    def execute(self, context: Context) -> dict[str, bool]:
+        if not self.user_still_there():
+            return {"contained": False}
+        offboarding.contain(self.hook, self.user_name)
+        return {"contained": True}
+
+
 class DeleteLoginProfileOperator(PinnedUserOperator):
     """
     Delete a user's console password (login profile); a user without one is fine.

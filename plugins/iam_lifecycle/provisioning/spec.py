@@ -58,7 +58,11 @@ def spec_from_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
         "tags": user["Tags"],
         "permissions_boundary": user["PermissionsBoundary"],
     }
-    return spec | {kind.restored_as: snapshot[kind.name] for kind in RESTORED}
+    for kind in RESTORED:  # what the lifecycle put there itself is never given back (a snapshot has none of it)
+        given = snapshot[kind.name]
+        kept = [item for item in given if item not in kind.not_held]
+        spec[kind.restored_as] = {item: given[item] for item in kept} if isinstance(given, dict) else kept
+    return spec
 
 
 def _document_reason(name: str, document: Any) -> tuple[str | None, str]:

@@ -5,8 +5,9 @@
   an inactive key is never touched again), and a console password unused that long is deleted, whoever holds
   them. Credentials in use are never touched. What is unused comes from the credential report
   (:func:`iam_lifecycle.reconciliation.staleness.unused_credentials`), with no call per user.
-- ``disable``, user by user: a stale user's every active key is made Inactive, its console password deleted, and
-  it is tagged ``lifecycle:disabled-at``.
+- ``disable``, user by user: a stale user is first denied every action (the inline policy of
+  :func:`~iam_lifecycle.offboarding.plan.contain`, kept), then its every active key is made Inactive, its console
+  password deleted, and it is tagged ``lifecycle:disabled-at``.
 
 Either way only the users acted on are read again, after the approval (:func:`prepare_revocation`: still the user
 the plan checked, not protected now, and what the plan relied on still holds: :mod:`reconciliation.last_use`),
@@ -24,12 +25,7 @@ from iam_lifecycle import protection, snapshots
 from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
 from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.holdings import ACCESS_KEYS, LOGIN_PROFILE
-from iam_lifecycle.offboarding.plan import (
-    active_access_keys,
-    deactivate_access_keys,
-    list_holdings,
-    remove_login_profile,
-)
+from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.reconciliation import last_use
 from iam_lifecycle.reconciliation.staleness import CREDENTIAL_NAMES, PASSWORD
 
@@ -168,11 +164,11 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
     nothing = {**target, "snapshot_uri": None, "access_keys": [], "password": None, "tags": {}}
     if reason := _user_reason(hook, target, found):
         return nothing | {"left_alone": [_left(None, reason)]}
-    held = list_holdings(hook, name)
+    held = offboarding.list_holdings(hook, name)
     keys, password, left_alone = [], None, []
     if credentials is None:  # disable: every active key and the password, as the plan saw the user
         relied = target.get("relied_on") or {}
-        keys = [{"id": key_id, "last_used": relied.get("last_used")} for key_id in active_access_keys(held)]
+        keys = [{"id": key_id, "last_used": relied.get("last_used")} for key_id in offboarding.active_access_keys(held)]
         if held[LOGIN_PROFILE.name]:
             password = {"last_used": relied.get("last_used"), "set": relied.get("password_set")}
     else:
@@ -201,6 +197,8 @@ def prepare_revocation(target: dict[str, Any], run_id: str) -> dict[str, Any]:
         approved_by=target.get("approved_by"),
         requested_by=target.get("requested_by"),
     )
+    if credentials is None and not _user_reason(hook, target, hook.get_user(name)):  # disable: contain first, for good
+        offboarding.contain(hook, name)  # read again after the snapshot; undone with the rest (docs/safety.md)
     relied_on = (target.get("relied_on") or {}) | {"user_id": found["UserId"]}
     return {**target, "relied_on": relied_on, "snapshot_uri": uri, "access_keys": keys, "password": password,
             "left_alone": left_alone}  # fmt: skip
@@ -229,7 +227,7 @@ def deactivate_unused_keys(prepared: dict[str, Any], run_id: str) -> dict[str, A
             left_alone.append(_left(key.get("credential"), reason))
         else:
             go.append(key["id"])
-    outcome = deactivate_access_keys(hook, prepared["user_name"], go)
+    outcome = offboarding.deactivate_access_keys(hook, prepared["user_name"], go)
     return _outcome(prepared, outcome["deactivated"], left_alone)
 
 
@@ -247,7 +245,7 @@ def delete_unused_password(prepared: dict[str, Any], run_id: str) -> dict[str, A
     )
     if reason:
         return _outcome(prepared, [], [_left(PASSWORD, reason)])
-    removed = remove_login_profile(hook, prepared["user_name"])["removed"]
+    removed = offboarding.remove_login_profile(hook, prepared["user_name"])["removed"]
     return _outcome(prepared, [PASSWORD] if removed else [], [])
 
 
