@@ -8,6 +8,8 @@ FROM python:3.11-slim AS sandbox
 RUN pip install --no-cache-dir "moto[server]>=5.2,<6"
 WORKDIR /app
 COPY sandbox/ sandbox/
+# The seeder (sandbox-seed) gives a user each kind of holding the package's registry declares.
+COPY plugins/iam_lifecycle/__init__.py plugins/iam_lifecycle/holdings.py plugins/iam_lifecycle/
 EXPOSE 5000 8765
 
 # The iam-lifecycle wheel (pyproject.toml), built from the source tree.
