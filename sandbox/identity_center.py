@@ -7,6 +7,8 @@
   ``FailureReason``). moto deletes at once and always answers SUCCEEDED. Here a deletion stays IN_PROGRESS
   (the assignment still listed) for ``in_progress_polls`` status reads (default 1), then ends; so a caller that
   never polls leaves the assignment in place, as it could not tell whether AWS did the work.
+* CreateAccountAssignment: asynchronous on AWS too; here the assignment is made at once (moto) but its status
+  reads IN_PROGRESS for the same ``in_progress_polls`` reads of DescribeAccountAssignmentCreationStatus.
 * An assignment whose user or group no longer exists in the instance's identity store: AWS fails its deletion
   (hence: assignments go before the user). Here its deletion ends FAILED, the assignment left listed.
 * moto's instance (ListInstances) has an IdentityStoreId that moto's identitystore does not know; here the
@@ -32,6 +34,9 @@ from moto.core.utils import unix_time
 from moto.identitystore.models import IdentityStoreBackend, identitystore_backends
 from moto.ssoadmin.models import SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
+
+_original_create_assignment = SSOAdminResponse.create_account_assignment
+_original_creation_status = SSOAdminResponse.describe_account_assignment_creation_status
 
 DEFAULTS: dict[str, Any] = {"in_progress_polls": 1, "fail_deletions": [0, 0], "deny": []}
 #: The reason a deletion of a gone principal's assignment fails with (AWS words it differently; a test reads this).
@@ -167,11 +172,40 @@ def _describe_account_assignment_deletion_status(self: SSOAdminResponse) -> str:
     return json.dumps({"AccountAssignmentDeletionStatus": answer})
 
 
+def _creations(backend: SSOAdminBackend) -> dict[str, int]:
+    """The IN_PROGRESS reads left of each creation, by request id (on the backend, so a reset clears them)."""
+    if not hasattr(backend, "sandbox_creations"):
+        backend.sandbox_creations = {}
+    return backend.sandbox_creations
+
+
+def _create_account_assignment(self: SSOAdminResponse) -> str:
+    answer = json.loads(_original_create_assignment(self))
+    with _lock:
+        polls = int(_config["in_progress_polls"])
+    if polls:
+        status = answer["AccountAssignmentCreationStatus"]
+        _creations(self.ssoadmin_backend)[status["RequestId"]] = polls
+        status["Status"] = "IN_PROGRESS"
+    return json.dumps(answer)
+
+
+def _describe_account_assignment_creation_status(self: SSOAdminResponse) -> str:
+    answer = json.loads(_original_creation_status(self))
+    status, pending = answer["AccountAssignmentCreationStatus"], _creations(self.ssoadmin_backend)
+    if pending.get(status["RequestId"], 0) > 0:
+        pending[status["RequestId"]] -= 1
+        status["Status"] = "IN_PROGRESS"
+    return json.dumps(answer)
+
+
 def apply() -> None:
     """Patch moto's identitystore and sso-admin in this process (idempotent)."""
     IdentityStoreBackend.delete_user = _strict_delete_user
     SSOAdminResponse.delete_account_assignment = _delete_account_assignment
     SSOAdminResponse.describe_account_assignment_deletion_status = _describe_account_assignment_deletion_status
+    SSOAdminResponse.create_account_assignment = _create_account_assignment
+    SSOAdminResponse.describe_account_assignment_creation_status = _describe_account_assignment_creation_status
 
 
 class Seed:

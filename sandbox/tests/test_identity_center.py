@@ -94,3 +94,25 @@ def test_an_injected_fault_fails_one_deletion_after_the_skipped_ones(center):
     assert [e["Status"] for e in ended] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
     assert ended[1]["FailureReason"] == INJECTED_FAILURE
     assert center.assignments(alice) == [(ACCOUNT, sets[1])]
+
+
+def test_an_assignment_creation_is_in_progress_first(center):
+    alice = center.user("alice")
+    admin = center.permission_set("Admin")
+
+    started = center.sso.create_account_assignment(
+        InstanceArn=center.instance_arn,
+        TargetId=ACCOUNT,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=admin,
+        PrincipalType="USER",
+        PrincipalId=alice,
+    )["AccountAssignmentCreationStatus"]
+    read = [
+        center.sso.describe_account_assignment_creation_status(
+            InstanceArn=center.instance_arn, AccountAssignmentCreationRequestId=started["RequestId"]
+        )["AccountAssignmentCreationStatus"]["Status"]
+        for _ in range(2)
+    ]
+
+    assert [started["Status"], *read] == ["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]

@@ -26,6 +26,7 @@ OPTIONAL = {
         "groups",
         "managed_policy_arns",
         "inline_policies",
+        "identity_center_snapshot",
     },
     "iam_stale_user_reconciliation": {
         "organization_conn_id",

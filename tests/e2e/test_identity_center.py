@@ -14,6 +14,7 @@ import json
 
 import pytest
 
+from iam_lifecycle.identity_center import person, removal
 from iam_lifecycle.messages.summaries import verified_line
 from sandbox.identity_center import INJECTED_FAILURE, Seed
 from sandbox.seed import EVERYTHING, seed_user
@@ -138,3 +139,28 @@ def test_a_dry_run_lists_what_would_be_removed_and_changes_nothing(world):
         f"membership (engineers (which gives Deploy in {accounts['prod']}))" in summary_of(box)
     )
     assert not [line for line in summary_of(box) if "VERIFIED" in line.upper()]  # nothing to prove in a dry run
+
+
+def test_iam_user_provisioning_restores_the_identity_center_user_from_its_snapshot(world, tmp_path, monkeypatch):
+    box, center, people, accounts = world["box"], world["center"], world["people"], world["accounts"]
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}/snapshots")
+    found = person.look_up({"user_name": "alice", "organization_conn_id": "aws_default", "identity_center": None})
+    uri = removal.remove_person("aws_default", found, run_id="r", reason="", trail={}, poll_seconds=0)["snapshot_uri"]
+    box.clear_calls()
+
+    result = run_dag("iam_user_provisioning", {"identity_center_snapshot": uri})
+
+    assert result.state == "success", result.task_states
+    assert result.task_states["create_user"] == "skipped"  # no IAM user was asked for
+    assert box.mutating_calls() == []
+    user_id = center.user_id("alice")
+    assert user_id and user_id != people["alice"]
+    assert center.memberships(world["engineers"]) == sorted([people["bob"], user_id])
+    assert center.assignments(user_id) == sorted(
+        [(accounts["dev"], world["sets"]["admin"]), (accounts["prod"], world["sets"]["read_only"])]
+    )
+    [told] = [m for m in box.messages if m.startswith("IAM Identity Center user alice restored")]
+    assert told.splitlines() == [
+        f"IAM Identity Center user alice restored from {uri}, requested by dag_test, approved by approver",
+        f"Groups: engineers; account assignments: {own(accounts)}",
+    ]

@@ -231,8 +231,9 @@ CASES = {
 
 
 #: Files of an AWS Organization's setup, checked by the tests at the end of this module rather than by a DAG run
-#: (identity-center.json: by tests/unit/test_identity_center_policy.py).
-ORGANIZATION_FILES = ("member-role.json", "member-role-trust.json", "organization.json", "identity-center.json")
+#: (identity-center*.json: by tests/unit/test_identity_center_policy.py).
+ORGANIZATION_FILES = ("member-role.json", "member-role-trust.json", "organization.json")
+ORGANIZATION_FILES += ("identity-center.json", "identity-center-restore.json")
 
 
 def test_every_policy_file_is_proven_here():

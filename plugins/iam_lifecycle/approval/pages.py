@@ -242,3 +242,28 @@ def provisioning_request(spec: Mapping[str, Any]) -> dict[str, Any]:
         "body": "\n".join(lines),
         "targets": [{"account": None, "user_name": user, "user_id": None}],
     }
+
+
+def identity_center_restore_request(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    What ``iam_user_provisioning``'s approval asks for an Identity Center restore (``identity_center_snapshot``):
+    the user, its memberships and its account assignments; ``targets`` is that user in its identity store.
+
+    :param plan: as ``iam_lifecycle.identity_center.restore.restore_plan`` returns it.
+    """
+    name, store = plan["user_name"], plan["identity_store_id"]
+    groups = ", ".join(m["group_name"] for m in plan["memberships"]) or "none"
+    lines = [
+        f"**Restore IAM Identity Center user `{_cell(name)}`** in identity store {store} from snapshot "
+        f"`{quoted(plan['source'])}`. {NOTHING_UNLESS_APPROVED}",
+        "",
+        "| what | given |",
+        "| --- | --- |",
+        f"| group memberships | {_cell(groups)} |",
+        f"| account assignments | {_cell(assignments_text(plan['assignments']))} |",
+    ]
+    return {
+        "subject": f"Restore IAM Identity Center user {name}?",
+        "body": "\n".join(lines),
+        "targets": [{"account": store, "user_name": name, "user_id": None}],
+    }

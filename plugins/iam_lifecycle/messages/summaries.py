@@ -240,3 +240,18 @@ def organization_offboarding_message(
     if requested_by:
         lines.append(f"Requested by {quoted(requested_by)}")
     return "\n".join(lines)
+
+
+def identity_center_restored_message(outcome: Mapping[str, Any], source: str, trail: Mapping[str, Any]) -> str:
+    """'IAM Identity Center user NAME restored from SNAPSHOT', who asked and approved, and what it was given back."""
+    line = f"IAM Identity Center user {outcome['user_name']} restored from {source}"
+    if trail.get("requested_by"):
+        line += f", requested by {quoted(trail['requested_by'])}"
+    if trail.get("approved_by"):
+        line += f", approved by {quoted(', '.join(trail['approved_by']))}"
+    groups = ", ".join(m["group_name"] for m in outcome["memberships"]) or "none"
+    lines = [line, f"Groups: {groups}; account assignments: {assignments_text(outcome['assignments'])}"]
+    if outcome["missing_groups"]:
+        lines.append(f"Groups that no longer exist, not restored: {', '.join(outcome['missing_groups'])}")
+    lines += [f"FAILED: assignment {failure}" for failure in outcome["failed"]]
+    return "\n".join(lines)
