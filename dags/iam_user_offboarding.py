@@ -47,7 +47,7 @@ triggers such runs.
 from __future__ import annotations
 
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag
 
 from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.approval.policy import APPROVAL_POLICY_VARIABLE
@@ -62,8 +62,9 @@ from iam_lifecycle.authoring.params import (
     user_name_param,
 )
 from iam_lifecycle.messages.alerts import alert_offboarding_failure
-from iam_lifecycle.messages.texts import dry_run_message, offboarding_message, removal_outcomes
 from iam_lifecycle.offboarding.dag_tasks import (
+    compose_message,
+    describe_plan,
     is_dry_run,
     is_real_run,
     plan_offboarding,
@@ -128,11 +129,6 @@ def iam_user_offboarding():
     user >> holdings
     plan = plan_offboarding(holdings.output)
 
-    @task
-    def describe_plan(params: dict, caller_arn: str, plan: dict) -> str:
-        """The dry run's Slack text: every item a real run would remove, and the reason."""
-        return dry_run_message(params["user_name"], caller_arn, plan, params.get("reason"))
-
     plan_text = describe_plan(caller_arn=caller_arn.output, plan=plan)
     plan >> is_dry_run() >> plan_text
     SlackWebhookOperator(task_id="post_plan", slack_webhook_conn_id="slack_default", message=plan_text)
@@ -185,32 +181,6 @@ def iam_user_offboarding():
     for task_ in sign_in:
         task_ >> [detached, removed, deleted]
     [detached, removed] >> deleted
-
-    # none_failed: a mapped removal with nothing to map is skipped, and the message must still be sent.
-    @task(trigger_rule="none_failed")
-    def compose_message(
-        params: dict,
-        caller_arn: str,
-        outcome: dict,
-        plan: dict,
-        snapshot: dict,
-        login_profile: dict,
-        detached: list,
-        kinds: list,
-        removed: list,
-    ) -> str:
-        """The Slack text: "deleted" only when this run's DeleteUser deleted the user; what this run removed."""
-        return offboarding_message(
-            params["user_name"],
-            caller_arn,
-            params.get("reason"),
-            plan,
-            snapshot,
-            outcome,
-            approved_by=snapshot.get("approved_by"),
-            requested_by=snapshot.get("requested_by"),
-            removals=removal_outcomes(login_profile, list(detached or []), list(kinds or []), list(removed or [])),
-        )
 
     message = compose_message(
         caller_arn=caller_arn.output,

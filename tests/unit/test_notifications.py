@@ -85,3 +85,13 @@ def test_no_password_to_delete_is_not_news_when_the_listing_found_none():
     text = offboarding_message("alice", CALLER, None, plan, {"uri": "u", "earlier": []}, outcome, removals=removals)
 
     assert "Already gone" not in text
+
+
+def test_the_dry_runs_plan_is_in_the_task_log_as_well_as_in_slack(caplog):
+    """A person reading the describe_plan task's log finds the plan there, not only under Rendered Templates."""
+    from iam_lifecycle.offboarding.dag_tasks import describe_plan
+
+    with caplog.at_level("INFO", logger="iam_lifecycle.offboarding.dag_tasks"):
+        text = describe_plan.function({"user_name": "alice", "reason": "JIRA-123"}, CALLER, PLAN)
+    assert text == dry_run_message("alice", CALLER, PLAN, "JIRA-123")
+    assert text in caplog.text

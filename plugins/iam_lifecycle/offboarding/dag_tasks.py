@@ -6,6 +6,7 @@ Each is a thin wrapper: the logic is in :mod:`iam_lifecycle.offboarding.plan`, :
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from airflow.sdk import get_current_context, task
@@ -17,9 +18,11 @@ from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.holdings import MANAGED_POLICIES, plan_of
-from iam_lifecycle.messages.texts import containment_line
+from iam_lifecycle.messages.texts import containment_line, dry_run_message, offboarding_message, removal_outcomes
 from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.reconciliation import last_use
+
+log = logging.getLogger(__name__)
 
 
 @task
@@ -112,3 +115,38 @@ def take_snapshot(
     except PERMANENT_STORAGE_ERRORS as error:
         raise nothing_changed(f"the snapshot could not be written ({type(error).__name__}: {error})") from None
     return {"uri": uri, "earlier": earlier, "approved_by": approver, "requested_by": trail["requested_by"]}
+
+
+@task
+def describe_plan(params: dict[str, Any], caller_arn: str, plan: dict[str, Any]) -> str:
+    """The dry run's plan: every item a real run would remove, and the reason; in the task log and, next, Slack."""
+    text = dry_run_message(params["user_name"], caller_arn, plan, params.get("reason"))
+    log.info("%s", text)
+    return text
+
+
+# none_failed: a mapped removal with nothing to map is skipped, and the message must still be sent.
+@task(trigger_rule="none_failed")
+def compose_message(
+    params: dict[str, Any],
+    caller_arn: str,
+    outcome: dict[str, Any],
+    plan: dict[str, Any],
+    snapshot: dict[str, Any],
+    login_profile: dict[str, Any],
+    detached: list,
+    kinds: list,
+    removed: list,
+) -> str:
+    """The Slack text: "deleted" only when this run's DeleteUser deleted the user; what this run removed."""
+    return offboarding_message(
+        params["user_name"],
+        caller_arn,
+        params.get("reason"),
+        plan,
+        snapshot,
+        outcome,
+        approved_by=snapshot.get("approved_by"),
+        requested_by=snapshot.get("requested_by"),
+        removals=removal_outcomes(login_profile, list(detached or []), list(kinds or []), list(removed or [])),
+    )
