@@ -34,12 +34,43 @@ from tests.helpers import set_connection  # noqa: E402
 # Hold every test to AWS's DeleteUser rule and give moto service-specific credentials.
 strict_moto.apply()
 
+
+def _one_botocore_loader_per_process() -> None:
+    """
+    Every boto3 session parses botocore's model files afresh (endpoints.json alone is over 1 MB): under ``dag.test``,
+    which makes a session per hook in this one process, that was a quarter of a whole DAG run. The files never change
+    during the tests: sessions share one loader per data path, with the cache botocore keeps within a session.
+    """
+    import functools
+
+    import botocore.session
+
+    shared = functools.cache(botocore.session.create_loader)
+
+    def _register_data_loader(session: botocore.session.Session) -> None:
+        session._components.lazy_register_component(
+            "data_loader", lambda: shared(session.get_config_variable("data_path"))
+        )
+
+    botocore.session.Session._register_data_loader = _register_data_loader
+
+
+_one_botocore_loader_per_process()
+
 pytest_plugins = ["tests.fixtures.e2e", "tests.fixtures.distributed"]
+
+
+#: What every environment of the matrix (scripts/matrix.sh, ``pytest -m matrix``) runs: these folders whole, and the
+#: whole DAG runs marked ``matrix`` (one offboarding of the everything-user, an approval answered both ways).
+MATRIX_FOLDERS = ("tests/unit/", "tests/dags/", "tests/packaging/")
 
 
 def pytest_collection_modifyitems(items):
     """The load suite (tests/distributed) runs last in its worker, after the other tests on the shared stack (see
     ``tests.fixtures.distributed.ON_THE_STACK``): by then the other worker's tests have mostly left the CPU to it."""
+    for item in items:
+        if item.nodeid.startswith(MATRIX_FOLDERS):
+            item.add_marker(pytest.mark.matrix)
     items.sort(key=lambda item: item.nodeid.startswith("tests/distributed/"))
 
 

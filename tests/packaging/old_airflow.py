@@ -19,7 +19,13 @@ def _alias() -> None:
     import airflow.exceptions
     import airflow.sdk.exceptions as sdk_exceptions
 
-    for name in ("AirflowFailException", "AirflowSkipException", "AirflowNotFoundException", "DownstreamTasksSkipped"):
+    for name in (
+        "AirflowFailException",
+        "AirflowSkipException",
+        "AirflowNotFoundException",
+        "DownstreamTasksSkipped",
+        "TaskDeferred",
+    ):
         if not hasattr(sdk_exceptions, name) and hasattr(airflow.exceptions, name):
             setattr(sdk_exceptions, name, getattr(airflow.exceptions, name))
     if not hasattr(sdk_exceptions, "ParamValidationError"):
