@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dags.test_trigger_params import api_validate
+from tests.dags.test_trigger_params import api_validate, refused_at_the_trigger
 from tests.helpers import project_dagbag
 
 DAG_IDS = [
@@ -64,9 +64,7 @@ TOO_MUCH = [
 
 @pytest.mark.parametrize(("dag_id", "name", "value"), TOO_MUCH, ids=[f"{d}.{n}" for d, n, _ in TOO_MUCH])
 def test_a_value_past_its_bound_is_refused_at_the_trigger_naming_the_param(dag_id, name, value):
-    from airflow.sdk.exceptions import ParamValidationError
-
-    with pytest.raises(ParamValidationError, match=name):
+    with pytest.raises(refused_at_the_trigger(), match=name):
         api_validate(project_dagbag().dags[dag_id], REQUIRED[dag_id] | {name: value})
 
 

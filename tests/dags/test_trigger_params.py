@@ -57,6 +57,16 @@ def dags():
     return {dag_id: project_dagbag().dags[dag_id] for dag_id in OPTIONAL}
 
 
+def refused_at_the_trigger() -> tuple[type[Exception], ...]:
+    """
+    What :func:`api_validate` raises for a conf that breaks a param, which the API server answers with a 400 naming
+    it: ``ParamValidationError`` on Airflow 3.1 and 3.3 (a ``ValueError`` there), ``ValueError`` on 3.2.
+    """
+    from airflow.sdk.exceptions import ParamValidationError
+
+    return ParamValidationError, ValueError
+
+
 def api_validate(dag, conf: dict) -> dict:
     """What ``POST /api/v2/dags/{dag_id}/dagRuns`` does with the conf, on the DAG as the API server holds it."""
     from airflow.serialization.serialized_objects import DagSerialization
@@ -92,17 +102,13 @@ def test_a_form_with_every_optional_field_emptied_is_accepted_by_the_api_and_the
 
 
 def test_patterns_still_apply_to_strings(dags):
-    from airflow.exceptions import ParamValidationError
-
-    with pytest.raises(ParamValidationError):
+    with pytest.raises(refused_at_the_trigger()):
         api_validate(dags["iam_user_provisioning"], {"user_name": "arn:aws:iam::123456789012:user/alice"})
 
 
 @pytest.mark.parametrize("conf", [{}, {"user_name": None}, {"user_name": ""}])
 def test_offboarding_user_name_stays_required(dags, conf):
-    from airflow.exceptions import ParamValidationError
-
-    with pytest.raises(ParamValidationError):
+    with pytest.raises(refused_at_the_trigger()):
         api_validate(dags["iam_user_offboarding"], {"reason": "JIRA-1"} | conf)
 
 
@@ -189,7 +195,5 @@ BAD_USER_NAMES = [
 
 @pytest.mark.parametrize("user_name", BAD_USER_NAMES, ids=[repr(name)[:24] for name in BAD_USER_NAMES])
 def test_a_user_name_iam_could_never_accept_is_refused_at_the_trigger(dags, user_name):
-    from airflow.sdk.exceptions import ParamValidationError
-
-    with pytest.raises(ParamValidationError, match="user_name"):
+    with pytest.raises(refused_at_the_trigger(), match="user_name"):
         api_validate(dags["iam_user_offboarding"], {"user_name": user_name})
