@@ -65,3 +65,10 @@ def test_a_file_that_is_no_identity_center_snapshot_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="is not an iam-lifecycle Identity Center snapshot"):
         restore.restore_plan(f"file://{other}")
+
+
+def test_an_identity_center_snapshot_given_as_an_iam_snapshot_is_refused(removed):
+    from iam_lifecycle import snapshots
+
+    with pytest.raises(ValueError, match="is not an iam-lifecycle snapshot"):
+        snapshots.read_snapshot(removed[3])

@@ -30,7 +30,8 @@ def build(found: dict[str, Any], *, run_id: str, reason: str, trail: dict[str, A
     """The snapshot document of a lookup (:func:`iam_lifecycle.identity_center.person.read_user`) with a user."""
     return {
         "kind": KIND,
-        "version": VERSION,
+        # Not ``version``: an IAM user's restore (snapshots.read_snapshot) refuses a document without it.
+        "identity_center_version": VERSION,
         "taken_at": taken_at.isoformat(),
         "run_id": run_id,
         "reason": reason,
@@ -64,7 +65,7 @@ def is_identity_center_snapshot(document: Any) -> bool:
 def read(uri: str) -> dict[str, Any]:
     """Load a snapshot written by :func:`write`; raise ValueError if ``uri`` holds something else."""
     document = snapshots.read_json(snapshots.storage_root(uri))
-    if not is_identity_center_snapshot(document) or document.get("version") != VERSION:
+    if not is_identity_center_snapshot(document) or document.get("identity_center_version") != VERSION:
         raise ValueError(f"{uri} is not an iam-lifecycle Identity Center snapshot")
     return document
 
