@@ -170,8 +170,9 @@ else:
 
 
 def retry_policy_of(task: Any) -> Any:
-    """The retry policy that applies to ``task``: its own, else its DAG's ``default_args``' (None: none)."""
-    policy = getattr(task, "retry_policy", None)
+    """The retry policy that applies to ``task``: its own (a mapped task's in its ``partial`` arguments), else its
+    DAG's ``default_args``' (None: none)."""
+    policy = getattr(task, "retry_policy", None) or (getattr(task, "partial_kwargs", None) or {}).get("retry_policy")
     if policy is None:
         dag = getattr(task, "dag", None)
         policy = (getattr(dag, "default_args", None) or {}).get("retry_policy")
