@@ -146,3 +146,56 @@ def test_a_viewer_may_not_restore(client, store):
     answer = client.post("/iam-lifecycle/restore", json={"snapshot": store}, headers=bearer("VIEWER"))
 
     assert answer.status_code == 403
+
+
+@pytest.fixture
+def identity_center_snapshot(store):
+    """An Identity Center user's snapshot beside the IAM ones, as the organization's offboarding writes it."""
+    from iam_lifecycle.identity_center.snapshot import KIND
+
+    root = store.split("file://", 1)[1].split(f"/{ACCOUNT}/", 1)[0]
+    document = {
+        "kind": KIND,
+        "identity_center_version": 1,
+        "taken_at": "2026-12-01T10:00:06+00:00",
+        "run_id": RUN_ID,
+        "reason": "JIRA-123",
+        "requested_by": "operator",
+        "approved_by": "admin",
+        "instance_arn": "arn:aws:sso:::instance/ssoins-1",
+        "identity_store_id": "d-1",
+        "user": {"UserName": "alice", "UserId": "u-1", "IdentityStoreId": "d-1"},
+        "memberships": [],
+        "assignments": [],
+    }
+    path = f"{root}/identity-center/d-1/alice/20261201T100006.000000Z.json"
+    import pathlib
+
+    pathlib.Path(path).parent.mkdir(parents=True)
+    pathlib.Path(path).write_text(json.dumps(document))
+    return f"file://{path}"
+
+
+def test_restoring_an_identity_center_snapshot_asks_provisioning_for_it_by_its_own_param(
+    client, identity_center_snapshot
+):
+    """Restore of an Identity Center user's snapshot: the run is asked for ``identity_center_snapshot``, as the
+    signed-in user; as ``snapshot`` (an IAM user's) provisioning would refuse it."""
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from airflow.models.dagbundle import DagBundleModel
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    from tests.helpers import ROOT
+
+    with create_session() as session:  # the DAG processor's bundle row, which the DAG's row refers to
+        if not session.get(DagBundleModel, "dags-folder"):
+            session.add(DagBundleModel(name="dags-folder"))
+    sync_bag_to_db(DagBag(dag_folder=str(ROOT / "dags" / "iam_user_provisioning.py")), "dags-folder", None)
+    answer = client.post("/iam-lifecycle/restore", json={"snapshot": identity_center_snapshot}, headers=bearer("ADMIN"))
+
+    assert answer.status_code == 200, answer.text
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.run_id == answer.json()["run_id"]).one()
+        assert (run.conf, run.triggering_user_name) == ({"identity_center_snapshot": identity_center_snapshot}, "admin")
+        session.delete(run)

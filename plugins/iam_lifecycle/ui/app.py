@@ -165,7 +165,7 @@ def restore(request: Request, body: RestoreRequest, user: GetUserDep) -> dict[st
             triggered_by=DagRunTriggeredByType.UI,
             triggering_user_name=user.get_name(),
             run_id=restore_run_id(summary["user_name"], datetime.datetime.now(datetime.UTC)),
-            conf={"snapshot": body.snapshot},
+            conf={summary.get("restore_param", "snapshot"): body.snapshot},
             **noted,
         )
     except (ValueError, AirflowException) as error:  # bad conf; the DAG not parsed; the run id taken

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from iam_lifecycle import snapshots
+from iam_lifecycle.identity_center.snapshot import is_identity_center_snapshot
 
 REPORTS_FOLDER = "reports"
 
@@ -44,6 +45,8 @@ def snapshot_summary(uri: str, document: dict[str, Any]) -> dict[str, Any]:
         "approved_by": document.get("approved_by"),
         "reason": document.get("reason") or "",
         "addendum_to": document.get("addendum_to"),
+        # An Identity Center user's snapshot is restored through its own param of iam_user_provisioning.
+        "restore_param": "identity_center_snapshot" if is_identity_center_snapshot(document) else "snapshot",
     }
 
 
