@@ -3,7 +3,7 @@ timeout, an approval, four eyes and a policy of two approvers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -78,10 +78,15 @@ def test_the_approval_waits_for_the_listed_approvers_and_slack_gets_the_link(gat
     task, context, posted, requests = gate
     monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_APPROVERS", '["alice", {"id": "7", "name": "bob"}]')
 
+    asked_at = datetime.now(UTC)
     with pytest.raises(TaskAwaitingInput) as waiting:
         task.execute(context)
 
-    assert waiting.value.timeout == timedelta(hours=1)
+    if waiting.value.timeout is None:  # Airflow 3.1 hands the trigger a deadline instead
+        deadline = waiting.value.trigger.timeout_datetime
+        assert asked_at + timedelta(hours=1) <= deadline <= datetime.now(UTC) + timedelta(hours=1)
+    else:
+        assert waiting.value.timeout == timedelta(hours=1)
     [request] = requests
     assert (request["subject"], request["options"]) == ("Delete 2?", ["Approve", "Reject"])
     # The users the signed record will approve are listed from the value it is signed from (not the plan's text).
