@@ -10,7 +10,12 @@ import pytest
 from iam_lifecycle.approval.answers import approvers, decision, decision_phrase
 from iam_lifecycle.approval.pages import offboarding_request, organization_request, reconciliation_request
 from iam_lifecycle.messages.summaries import organization_offboarding_message, reconciliation_message
-from iam_lifecycle.messages.texts import approval_decision_message, approval_request_message, offboarding_message
+from iam_lifecycle.messages.texts import (
+    approval_decision_message,
+    approval_request_message,
+    containment_line,
+    offboarding_message,
+)
 from iam_lifecycle.reconciliation.flow import plan_reconciliation
 from tests.helpers import SMALL_PLAN
 
@@ -230,6 +235,8 @@ def test_the_offboardings_page_lists_every_item_that_will_be_removed():
         "| service-specific credentials | none |",
         "| MFA devices | none |",
         "| login profile | yes |",
+        "",
+        containment_line("alice"),
         "",
         "Reason: JIRA-1",
     ]

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from iam_lifecycle.accounts.targets import target_label
+from iam_lifecycle.holdings import KINDS
 from iam_lifecycle.identity_center.person import holds_anything
 from iam_lifecycle.messages.summaries import assignments_text
+from iam_lifecycle.messages.texts import containment_line
 from iam_lifecycle.messages.wording import counted, quoted
 from iam_lifecycle.reconciliation.flow import DISABLED_AT_TAG
 from iam_lifecycle.reconciliation.staleness import CREDENTIAL_NAMES, PASSWORD
@@ -190,12 +192,10 @@ def offboarding_request(
 ) -> dict[str, Any]:
     """
     What ``iam_user_offboarding``'s approval asks (when ``required``): the user, the account and identity, and
-    every item that will be removed, by kind.
+    every item that will be removed, by kind, and the deny-all policy put on the user before any removal.
 
     :param plan: as the offboarding's ``plan_offboarding`` returns it.
     """
-    from iam_lifecycle.messages.texts import KIND_NAMES
-
     user = params["user_name"]
     account = params.get("account_id") or caller_arn.split(":")[4]
     lines = [
@@ -205,10 +205,8 @@ def offboarding_request(
         "| kind | what will be removed |",
         "| --- | --- |",
     ]
-    for kind, (_, plural) in KIND_NAMES.items():
-        items = plan[kind]
-        shown = ("yes" if items else "no") if isinstance(items, bool) else ", ".join(map(str, items)) or "none"
-        lines.append(f"| {'login profile' if kind == 'login_profile' else plural} | {_cell(shown)} |")
+    lines += [f"| {kind.label} | {_cell(kind.shown(plan[kind.name]))} |" for kind in KINDS]
+    lines += ["", containment_line(user)]
     if params.get("reason"):
         lines += ["", f"Reason: {quoted(params['reason'])}"]
     return {"required": required, "subject": f"Delete IAM user {user} in account {account}?", "body": "\n".join(lines)}

@@ -18,7 +18,7 @@ from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.holdings import MANAGED_POLICIES, plan_of
-from iam_lifecycle.messages.texts import containment_line, dry_run_message, offboarding_message, removal_outcomes
+from iam_lifecycle.messages.texts import dry_run_message, offboarding_message, removal_outcomes
 from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.reconciliation import last_use
 
@@ -64,9 +64,8 @@ def request_approval(params: dict[str, Any], caller_arn: str, plan: dict[str, An
     Returns `subject`, `body`, `targets`.
     """
     request = approval_requests.offboarding_request(params, caller_arn, plan, True)
-    body = f"{request['body']}\n\n{containment_line(user['UserName'])}"  # what the run does before any removal
     account = params.get("account_id") or caller_arn.split(":")[4]
-    return request | {"body": body, "targets": [approval_proof.target(account, user["UserName"], user["UserId"])]}
+    return request | {"targets": [approval_proof.target(account, user["UserName"], user["UserId"])]}
 
 
 #: Errors of a snapshot store that no retry can fix (no such bucket or folder, no permission, a bad URI).
