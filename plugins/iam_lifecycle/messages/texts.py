@@ -10,9 +10,6 @@ from iam_lifecycle.holdings import CONTAINMENT_POLICY, INLINE_POLICIES, KINDS, L
 from iam_lifecycle.messages.wording import quoted
 from iam_lifecycle.offboarding.plan import active_access_keys
 
-#: How each kind of removed thing is named in a message, singular and plural (from :mod:`iam_lifecycle.holdings`).
-KIND_NAMES = {kind.name: (kind.singular, kind.plural) for kind in KINDS}
-
 
 def removed_summary(held: Mapping[str, list | bool]) -> str:
     """'12 managed policies, 2 inline policies, …' for the kinds the user held, or 'nothing'."""
