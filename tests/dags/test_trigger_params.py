@@ -9,6 +9,8 @@ field required unless its schema type admits ``null``). The API validates a trig
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from iam_lifecycle.provisioning.spec import SPEC_KEYS, resolve_spec
@@ -69,9 +71,16 @@ def refused_at_the_trigger() -> tuple[type[Exception], ...]:
 
 def api_validate(dag, conf: dict) -> dict:
     """What ``POST /api/v2/dags/{dag_id}/dagRuns`` does with the conf, on the DAG as the API server holds it."""
-    from airflow.serialization.serialized_objects import DagSerialization
+    try:
+        from airflow.serialization.serialized_objects import DagSerialization
+    except ImportError:  # Airflow 3.1 names it SerializedDAG
+        from airflow.serialization.serialized_objects import SerializedDAG as DagSerialization
 
     serialized = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    if not hasattr(serialized.params, "deep_merge"):  # Airflow 3.1's create_dagrun: a deep copy updated with the conf
+        params = copy.deepcopy(serialized.params)
+        params.update(conf)
+        return params.validate()
     return serialized.params.deep_merge(conf).validate()
 
 
