@@ -191,7 +191,8 @@ def test_disable_acts_on_the_stalest_max_users_and_leaves_the_rest(sandbox, tmp_
     )
     message = sandbox.messages[-1]
     assert (
-        f"Disabled 2 (access keys deactivated, console password deleted, tagged lifecycle:disabled-at): "
+        f"Disabled 2 (denied every action, access keys deactivated, console password deleted, "
+        "tagged lifecycle:disabled-at): "
         f"stale-a ({ACCOUNT}), stale-b ({ACCOUNT})" in message
     )
     assert "Approved by approver." in message

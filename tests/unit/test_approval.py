@@ -107,7 +107,10 @@ def test_the_reconciliations_page_shows_per_account_each_user_its_idle_days_what
 
     assert request["required"] is True
     assert request["subject"] == "Disable 3 IAM users in 2 accounts?"
-    disabled = "deactivate every active access key, delete the console password, tag `lifecycle:disabled-at=2026-06-01`"
+    disabled = (
+        "deny it every action (inline policy `iam-lifecycle-deny-all`), deactivate every active access key, "
+        "delete the console password, tag `lifecycle:disabled-at=2026-06-01`"
+    )
     assert request["body"].splitlines() == [
         "**Mode `disable`**: 3 users in 2 accounts, stalest first. Nothing is changed unless you approve; "
         "rejecting, or no answer in time, changes nothing.",
@@ -283,7 +286,8 @@ def test_the_reconciliation_report_says_who_approved_or_refused_and_then_that_no
     timed_out = reconciliation_message(plan, REPORTS, "run-1", 90, approval=decision(TIMED_OUT, 86400)).splitlines()
 
     assert approved[-3:-1] == [
-        f"Disabled 3 (access keys deactivated, console password deleted, tagged lifecycle:disabled-at): "
+        f"Disabled 3 (denied every action, access keys deactivated, console password deleted, "
+        "tagged lifecycle:disabled-at): "
         f"a ({ACCOUNT}), c ({SECOND}), b ({ACCOUNT})",
         "Approved by alice.",
     ]

@@ -149,7 +149,8 @@ def test_message_lists_up_to_50_stale_users_then_how_many_more():
         "…and 10 more",
         "• exempt: glass, idle 400 days: IAM user glass is protected: …",
         "Report: s3://bucket/reports/x.json",
-        "Disabled 2 (access keys deactivated, console password deleted, tagged lifecycle:disabled-at): "
+        "Disabled 2 (denied every action, access keys deactivated, console password deleted, "
+        "tagged lifecycle:disabled-at): "
         f"user-00 ({ACCOUNT}), user-01 ({ACCOUNT})",
         "Not touched, over the cap (max_users=2): 58 stale users.",
     ]
@@ -272,7 +273,8 @@ def test_accounts_that_could_not_be_read_are_named_beside_the_others_and_fail_th
     assert text.splitlines()[-3:] == [
         "Account unknown (aws_typo) could not be scanned: AWS connection aws_typo does not exist; nothing was changed.",
         f"Account {ACCOUNT} (aws_other) could not be scanned: AWS connection aws_other reaches …",
-        f"Disabled 1 (access keys deactivated, console password deleted, tagged lifecycle:disabled-at): a ({ACCOUNT})",
+        "Disabled 1 (denied every action, access keys deactivated, console password deleted, "
+        f"tagged lifecycle:disabled-at): a ({ACCOUNT})",
     ]
     assert report["failed_accounts"] == [TYPO, mismatch]
     assert account_errors_reason(plan) == (

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iam_lifecycle.accounts.targets import target_label
-from iam_lifecycle.holdings import KINDS
+from iam_lifecycle.holdings import CONTAINMENT_POLICY, KINDS
 from iam_lifecycle.identity_center.person import holds_anything
 from iam_lifecycle.messages.summaries import assignments_text
 from iam_lifecycle.messages.texts import containment_line
@@ -44,8 +44,8 @@ def planned_action(mode: str, entry: Mapping[str, Any]) -> str:
     if mode == "disable":
         tag = (entry.get("tags") or {}).get(DISABLED_AT_TAG)
         return (
-            "deactivate every active access key, delete the console password, tag "
-            f"`{DISABLED_AT_TAG}{'=' + tag if tag else ''}`"
+            f"deny it every action (inline policy `{CONTAINMENT_POLICY}`), deactivate every active access key, "
+            f"delete the console password, tag `{DISABLED_AT_TAG}{'=' + tag if tag else ''}`"
         )
     if mode == "delete":
         return "offboard: remove everything it holds, then delete the user (its own iam_user_offboarding run)"

@@ -113,8 +113,8 @@ def reconciliation_message(
         lines += _revoked_lines(plan["selected"])
     elif mode == "disable":
         lines.append(
-            f"Disabled {len(plan['selected'])} (access keys deactivated, console password deleted, "
-            f"tagged lifecycle:disabled-at): {acted}"
+            f"Disabled {len(plan['selected'])} (denied every action, access keys deactivated, console password "
+            f"deleted, tagged lifecycle:disabled-at): {acted}"
         )
     else:
         lines.append(f"Offboarded {len(plan['selected'])}, each by its own iam_user_offboarding run: {acted}")
