@@ -57,19 +57,19 @@ def load(policy_file: str) -> dict:
     return json.loads((POLICIES / policy_file).read_text())
 
 
-def listed(value: str | list[str]) -> list[str]:
+def as_list(value: str | list[str]) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
 def allowed_actions(policy: dict) -> set[str]:
-    return {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in listed(s["Action"])}
+    return {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in as_list(s["Action"])}
 
 
 def as_moto_sees_it(policy: dict, without: str | None = None) -> str:
     """The policy with every Resource widened to ``*`` and every Condition stripped (see above), less one action."""
     statements = []
     for statement in policy["Statement"]:
-        actions = [a for a in listed(statement["Action"]) if a != without]
+        actions = [a for a in as_list(statement["Action"]) if a != without]
         if actions:
             statements.append({"Effect": statement["Effect"], "Action": actions, "Resource": "*"})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})

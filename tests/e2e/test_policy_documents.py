@@ -14,14 +14,14 @@ import json
 
 import boto3
 
-from tests.e2e.test_least_privilege import allowed_actions, listed, load
+from tests.e2e.test_least_privilege import allowed_actions, as_list, load
 
 # The guarded provisioning variant, read from the JSON (moto does not evaluate conditions).
 GUARDED = load("provisioning-guarded.json")
 
 
 def _matches(patterns: str | list[str], action: str) -> bool:
-    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in listed(patterns))
+    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in as_list(patterns))
 
 
 def statements_that_could(effect: str, action: str) -> list[dict]:
@@ -54,12 +54,12 @@ def test_guarded_provisioning_attaches_only_listed_policies():
     for statement in statements_that_could("Allow", "iam:AttachUserPolicy"):
         listed = statement.get("Condition", {}).get("ArnEquals", {}).get("iam:PolicyARN")
         assert listed, statement.get("Sid")
-        assert all(":policy/" in arn and "*" not in arn for arn in listed(listed)), listed
+        assert all(":policy/" in arn and "*" not in arn for arn in as_list(listed)), listed
 
 
 def test_guarded_provisioning_adds_users_only_to_listed_groups():
     for statement in statements_that_could("Allow", "iam:AddUserToGroup"):
-        assert all(":group/" in arn and "*" not in arn for arn in listed(statement["Resource"])), statement
+        assert all(":group/" in arn and "*" not in arn for arn in as_list(statement["Resource"])), statement
 
 
 def test_guarded_provisioning_can_never_lift_a_boundary():
@@ -87,7 +87,7 @@ def test_the_member_role_allows_what_offboarding_and_reconciliation_call_and_not
     iam_actions = {a for f in ("offboarding.json", "reconciliation.json") for a in allowed_actions(load(f))}
 
     assert allowed_actions(member) == {a for a in iam_actions if a.startswith("iam:")}
-    resources = {r for s in member["Statement"] for r in listed(s["Resource"])}
+    resources = {r for s in member["Statement"] for r in as_list(s["Resource"])}
     assert all(r == "*" or r.startswith("arn:aws:iam::*:") for r in resources), resources
 
 
