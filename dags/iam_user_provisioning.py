@@ -44,8 +44,15 @@ from iam_lifecycle.approval import proof as approval_proof
 from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.approval.pages import identity_center_restore_request, provisioning_request
 from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
-from iam_lifecycle.authoring.params import approval_timeout_param, aws_conn_id_param, refuse_unknown_conf_keys
+from iam_lifecycle.authoring.params import (
+    account_id_param,
+    approval_timeout_param,
+    aws_conn_id_param,
+    member_role_name_param,
+    refuse_unknown_conf_keys,
+)
 from iam_lifecycle.aws.iam_hook import IamHook
+from iam_lifecycle.aws.sessions import account_hook
 from iam_lifecycle.compat import AirflowFailException, AirflowSkipException
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.identity_center import restore
@@ -69,7 +76,11 @@ def asks_for_an_iam_user(user_name: str | None) -> bool:
     **ON_DEMAND,
     doc_md=__doc__,
     tags=["iam", "lifecycle", "provisioning"],
-    default_args=default_args(aws_conn_id="{{ params.aws_conn_id }}"),
+    default_args=default_args(
+        aws_conn_id="{{ params.aws_conn_id }}",
+        account_id="{{ params.account_id or '' }}",  # null would render as "None"
+        member_role_name="{{ params.member_role_name or '' }}",
+    ),
     params={
         # The trigger form sends an emptied field as null: each optional param admits null, read as "not given".
         "snapshot": Param(
@@ -135,6 +146,8 @@ def asks_for_an_iam_user(user_name: str | None) -> bool:
             "Identity Center user from, through the AWS connection. Leave empty for none.",
         ),
         "aws_conn_id": aws_conn_id_param("Airflow connection of the AWS account to create the user in."),
+        "account_id": account_id_param(),
+        "member_role_name": member_role_name_param(),
         "approval_timeout": approval_timeout_param(),
     },
 )
@@ -164,10 +177,11 @@ def iam_user_provisioning():
             raise nothing_changed(f"identity_center_snapshot: {error}") from None
 
     @task(multiple_outputs=True)
-    def request_approval(spec: dict, center: dict | None) -> dict:
-        """What the approval page shows: the user and every access it will be given (and the Identity Center
-        user, its memberships and assignments)."""
-        requests = ([provisioning_request(spec)] if spec["user_name"] else []) + (
+    def request_approval(spec: dict, center: dict | None, params: dict) -> dict:
+        """What the approval page shows: the user, the account, and every access it will be given (and the Identity
+        Center user, its memberships and assignments)."""
+        account = params.get("account_id")
+        requests = ([provisioning_request(spec, account)] if spec["user_name"] else []) + (
             [identity_center_restore_request(center)] if center else []
         )
         return {
@@ -177,15 +191,16 @@ def iam_user_provisioning():
         }
 
     @task
-    def check_references(spec: dict, aws_conn_id: str) -> None:
-        """Refuse, before any change, when a group, managed policy or the boundary the user needs is missing."""
-        if spec["user_name"] and (reason := missing_references_reason(spec, IamHook(aws_conn_id=aws_conn_id))):
+    def check_references(spec: dict, params: dict, run_id: str) -> None:
+        """Refuse, before any change, when a group, managed policy or the boundary the user needs is missing (in
+        the run's account: the connection's, or the member account `account_id`)."""
+        if spec["user_name"] and (reason := missing_references_reason(spec, account_hook(IamHook, params, run_id))):
             raise nothing_changed(reason)
 
     spec = resolve_spec()
     center = resolve_identity_center()
     caller_arn = GetCallerIdentityOperator(task_id="get_caller_identity")
-    checked = check_references(spec, aws_conn_id="{{ params.aws_conn_id }}")
+    checked = check_references(spec)
     caller_arn >> checked
     user_name = spec["user_name"]
     # Creating a user grants access: the approval policy's `provisioning` asks a person (default: one).

@@ -29,6 +29,8 @@ OPTIONAL = {
         "managed_policy_arns",
         "inline_policies",
         "identity_center_snapshot",
+        "account_id",
+        "member_role_name",
     },
     "iam_stale_user_reconciliation": {
         "organization_conn_id",

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from iam_lifecycle.messages.texts import APPROVAL_NEEDED
-from sandbox.seed import EVERYTHING, seed_user
+from sandbox.seed import EVERYTHING, NOTHING, seed_user
 from tests.fixtures.e2e import REQUESTED_BY, run_dag
 from tests.helpers import described, has_login_profile, holdings, user_exists
 
@@ -178,3 +178,27 @@ def test_a_restore_that_lost_create_users_answer_and_failed_half_way_is_complete
     assert "CreateUser" not in [c["action"] for c in sandbox.calls()]
     [message] = outcomes(sandbox)
     assert message.startswith(f"IAM user alice restored by arn:aws:sts::123456789012:user/moto, {PEOPLE}\n")
+
+
+def test_a_user_offboarded_in_a_member_account_is_restored_there_and_nowhere_else(sandbox):
+    """``account_id`` acts in a member account of the organization, through its role, for restores too."""
+    from tests.e2e.test_organization import organization
+
+    member = organization(sandbox, "dev")["dev"]
+    iam = sandbox.client("iam", member)
+    iam.create_group(GroupName="developers")
+    seed_user(iam, "alice", EVERYTHING, tags={"team": "data"})
+    seed_user(sandbox.iam, "alice", NOTHING | {"access_keys": 1})  # the same name in the management account
+    before, bystander = described(iam, "alice"), holdings(sandbox.iam, "alice")
+    offboarded = run_dag("iam_user_offboarding", {"user_name": "alice", "account_id": member})
+    assert offboarded.state == "success" and not user_exists(iam, "alice")
+
+    restored = run_dag(
+        "iam_user_provisioning", {"snapshot": offboarded.xcom("take_snapshot")["uri"], "account_id": member}
+    )
+
+    assert restored.state == "success", restored.task_states
+    assert described(iam, "alice") == before
+    assert holdings(sandbox.iam, "alice") == bystander
+    [message] = [text for text in outcomes(sandbox) if "restored" in text]
+    assert message.startswith(f"IAM user alice restored by arn:aws:sts::{member}:assumed-role/IamLifecycleRole/")

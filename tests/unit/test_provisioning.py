@@ -255,7 +255,7 @@ def provision(params: dict) -> None:
 
     dag = project_dagbag().dags["iam_user_provisioning"]
     spec = dag.get_task("resolve_spec").python_callable(params=params, run_id=RUN_ID)
-    dag.get_task("check_references").python_callable(spec=spec, aws_conn_id="aws_default")
+    dag.get_task("check_references").python_callable(spec=spec, params={"aws_conn_id": "aws_default"}, run_id=RUN_ID)
     kwargs = {"task_id": "t", "user_name": spec["user_name"]}
     ops.CreateUserOperator(**kwargs, path=spec["path"], tags=spec["tags"], markers=spec["markers"]).execute({})
     ops.GrantUserOperator(

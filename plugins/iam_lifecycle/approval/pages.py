@@ -212,16 +212,18 @@ def offboarding_request(
     return {"required": required, "subject": f"Delete IAM user {user} in account {account}?", "body": "\n".join(lines)}
 
 
-def provisioning_request(spec: Mapping[str, Any]) -> dict[str, Any]:
+def provisioning_request(spec: Mapping[str, Any], account: str | None = None) -> dict[str, Any]:
     """
     What ``iam_user_provisioning``'s approval asks: the user to create or restore and every access it will be
     given (it grants access, so the default policy asks one person); ``targets`` is that user.
 
     :param spec: as ``iam_lifecycle.provisioning.spec.resolve_spec`` returns it.
+    :param account: the member account the run creates it in; None: the connection's own account.
     """
     user, verb = spec["user_name"], "Restore" if spec["action"] == "restored" else "Create"
+    where = f" in member account {account}" if account else ""
     lines = [
-        f"**{verb} IAM user `{user}`**"
+        f"**{verb} IAM user `{user}`**{where}"
         + (f" from snapshot `{quoted(spec['source'])}`" if spec["action"] == "restored" else "")
         + f". {NOTHING_UNLESS_APPROVED}",
         "",
@@ -236,9 +238,9 @@ def provisioning_request(spec: Mapping[str, Any]) -> dict[str, Any]:
         f"| tags | {_cell(', '.join(f'{k}={v}' for k, v in spec['tags'].items()) or 'none')} |",
     ]
     return {
-        "subject": f"{verb} IAM user {user}?",
+        "subject": f"{verb} IAM user {user}{where}?",
         "body": "\n".join(lines),
-        "targets": [{"account": None, "user_name": user, "user_id": None}],
+        "targets": [{"account": account or None, "user_name": user, "user_id": None}],
     }
 
 
