@@ -46,6 +46,7 @@ import pendulum
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag
 
+from iam_lifecycle.accounts.dag_tasks import list_accounts
 from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.authoring.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.authoring.params import approval_timeout_param, organization_params
@@ -58,7 +59,6 @@ from iam_lifecycle.reconciliation.dag_tasks import (
     delete_login_profile,
     fail_on_account_errors,
     find_stale_users,
-    list_accounts,
     plan_reconciliation,
     request_approval,
     snapshot_user,

@@ -46,6 +46,7 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import dag, get_current_context, task
 
 from iam_lifecycle.accounts import targets
+from iam_lifecycle.accounts.dag_tasks import list_accounts
 from iam_lifecycle.approval import proof as approval_proof
 from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.approval.pages import organization_request
@@ -98,12 +99,6 @@ VERIFY_TASK_ID = "verify_nothing_left"
     },
 )
 def iam_user_offboarding_organization():
-    @task
-    def list_accounts(params: dict) -> list[dict]:
-        """The organization's ACTIVE accounts, minus those left out, each reached through the member role."""
-        refuse_unknown_conf_keys(get_current_context())
-        return targets.list_targets(params)
-
     @task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=targets.MAX_ACCOUNTS_AT_ONCE)
     def find_user(target: dict, params: dict, run_id: str) -> dict:
         """Whether the user exists in this account (AssumeRole, GetCallerIdentity, one GetUser); an account that

@@ -14,7 +14,6 @@ from iam_lifecycle.accounts import targets
 from iam_lifecycle.approval import proof as approval_proof
 from iam_lifecycle.approval.pages import reconciliation_request
 from iam_lifecycle.approval.proof import approved_offboarding_confs
-from iam_lifecycle.authoring.params import refuse_unknown_conf_keys
 from iam_lifecycle.compat import AirflowFailException
 from iam_lifecycle.errors import nothing_changed
 from iam_lifecycle.messages.summaries import reconciliation_message
@@ -23,13 +22,6 @@ from iam_lifecycle.reconciliation import reports, revocation
 
 #: The tasks whose results say what was done to each user, and what was left alone (modes revoke and disable).
 REVOCATION_TASK_IDS = ["snapshot_user", "deactivate_access_keys", "delete_login_profile", "tag_disabled"]
-
-
-@task
-def list_accounts(params: dict) -> list[dict]:
-    """The accounts to scan: one per AWS connection, or the organization's (see `iam_lifecycle.accounts.targets`)."""
-    refuse_unknown_conf_keys(get_current_context())
-    return targets.list_targets(params)
 
 
 @task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=targets.MAX_ACCOUNTS_AT_ONCE)
