@@ -73,3 +73,19 @@ def test_the_plugin_module_loads_neither_boto3_nor_the_domain():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent
     )
     assert result.stdout.strip() == ""
+
+
+#: The project's Python: the package, the DAG files, the stand-ins, the local stacks, the benchmarks and the tests.
+PROJECT_FOLDERS = ("plugins", "dags", "sandbox", "local", "benchmarks", "tests", "scripts")
+MAX_MODULE_LINES = 300
+
+
+def test_no_module_of_the_project_is_over_300_lines():
+    root = PACKAGE.parents[1]
+    too_long = {
+        str(path.relative_to(root)): lines
+        for folder in PROJECT_FOLDERS
+        for path in (root / folder).rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert too_long == {}
