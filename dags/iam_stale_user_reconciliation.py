@@ -47,7 +47,6 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag
 
 from iam_lifecycle.accounts.dag_tasks import list_accounts
-from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.authoring.defaults import START_DATE, default_args, document_tasks
 from iam_lifecycle.authoring.params import approval_timeout_param, organization_params
 from iam_lifecycle.offboarding.triggered_runs import trigger_offboardings
@@ -129,14 +128,7 @@ def iam_stale_user_reconciliation():
     # A person approves the plan before the first snapshot or change; a rejection skips users_to_revoke and
     # users_to_delete, and with them everything after. Not asked (nobody to act on): skipped, the same way.
     request = request_approval(plan, report_uris)
-    approval = ApprovalGateOperator(
-        task_id=APPROVAL_TASK_ID,
-        change="{{ params.mode }}",
-        targets=request["targets"],
-        required=request["required"],
-        subject=request["subject"],
-        body=request["body"],
-    )
+    approval = ApprovalGateOperator.for_request("{{ params.mode }}", request)
 
     # revoke and disable: every snapshot is written before the first change (the tasks below wait for all of them).
     # Each change checks the user again at the moment it acts; what changed is left alone, the others go on.

@@ -49,7 +49,6 @@ from __future__ import annotations
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag
 
-from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.approval.policy import APPROVAL_POLICY_VARIABLE
 from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.authoring.params import (
@@ -135,12 +134,9 @@ def iam_user_offboarding():
 
     request = request_approval(caller_arn=caller_arn.output, plan=plan, user=user.output)
     plan >> is_real_run() >> request
-    approved = ApprovalGateOperator(
-        task_id=APPROVAL_TASK_ID,
-        change="offboarding",
-        targets=request["targets"],
-        subject=request["subject"],
-        body=request["body"],
+    approved = ApprovalGateOperator.for_request(
+        "offboarding",
+        request,
         # A rejection skips every task after it, whatever its trigger rule (delete_user's would let it run).
         ignore_downstream_trigger_rules=True,
     )

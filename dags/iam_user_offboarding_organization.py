@@ -48,7 +48,6 @@ from airflow.sdk import dag, get_current_context, task
 from iam_lifecycle.accounts import targets
 from iam_lifecycle.accounts.dag_tasks import list_accounts
 from iam_lifecycle.approval import proof as approval_proof
-from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.approval.pages import organization_request
 from iam_lifecycle.approval.proof import approved_offboarding_confs
 from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
@@ -198,14 +197,7 @@ def iam_user_offboarding_organization():
     accounts = list_accounts()
     plan = where_it_exists(find_user.expand(target=accounts), find_in_identity_center())
     request = request_approval(plan)
-    approval = ApprovalGateOperator(
-        task_id=APPROVAL_TASK_ID,
-        change="organization",
-        targets=request["targets"],
-        required=request["required"],
-        subject=request["subject"],
-        body=request["body"],
-    )
+    approval = ApprovalGateOperator.for_request("organization", request)
     offboarded = trigger_offboardings(OFFBOARD_TASK_ID, accounts_to_offboard(plan, approval.output))
     removed = remove_from_identity_center(plan, approval.output)
     verified = verify_nothing_left(accounts, plan)

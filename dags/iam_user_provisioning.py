@@ -41,7 +41,6 @@ from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
 from iam_lifecycle.approval import proof as approval_proof
-from iam_lifecycle.approval.answers import APPROVAL_TASK_ID
 from iam_lifecycle.approval.pages import identity_center_restore_request, provisioning_request
 from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
 from iam_lifecycle.authoring.params import (
@@ -185,6 +184,7 @@ def iam_user_provisioning():
             [identity_center_restore_request(center)] if center else []
         )
         return {
+            "required": True,  # creating a user grants access: whether a person is asked is the policy's
             "subject": " ".join(r["subject"] for r in requests),
             "body": "\n\n".join(r["body"] for r in requests),
             "targets": [target for r in requests for target in r["targets"]],
@@ -206,12 +206,9 @@ def iam_user_provisioning():
     # Creating a user grants access: the approval policy's `provisioning` asks a person (default: one).
     request = request_approval(spec, center)
     checked >> request
-    approved = ApprovalGateOperator(
-        task_id=APPROVAL_TASK_ID,
-        change="provisioning",
-        targets=request["targets"],
-        subject=request["subject"],
-        body=request["body"],
+    approved = ApprovalGateOperator.for_request(
+        "provisioning",
+        request,
         # A rejection skips every task after it; each of them also checks the approval itself.
         ignore_downstream_trigger_rules=True,
     )

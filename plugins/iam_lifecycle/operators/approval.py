@@ -114,6 +114,23 @@ class ApprovalGateOperator(ApprovalOperator):
         self.required = required
         self.approval_timeout = approval_timeout
 
+    @classmethod
+    def for_request(cls, change: str, request: Any, **kwargs: Any) -> ApprovalGateOperator:
+        """
+        The DAG's ``approve_changes`` task for the page its ``request_approval`` task made: that task's
+        ``subject``, ``body``, ``targets`` (the users approved) and ``required`` (whether there is anything to
+        approve at all).
+        """
+        return cls(
+            task_id=approval.APPROVAL_TASK_ID,
+            change=change,
+            targets=request["targets"],
+            required=request["required"],
+            subject=request["subject"],
+            body=request["body"],
+            **kwargs,
+        )
+
     @property
     def serialized_params(self) -> dict[str, dict[str, Any]]:
         # The page asks only Approve or Reject: the DAG's own params are no form fields of the approval.
