@@ -50,7 +50,7 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.sdk import Param, dag
 
 from iam_lifecycle.approval.policy import APPROVAL_POLICY_VARIABLE
-from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
+from iam_lifecycle.authoring.defaults import ON_DEMAND, RUN_ACCOUNT_ARGS, default_args, document_tasks
 from iam_lifecycle.authoring.params import (
     account_id_param,
     approval_timeout_param,
@@ -94,9 +94,7 @@ USER = "{{ params.user_name }}"
     tags=["iam", "lifecycle", "offboarding"],
     # Every AWS operator acts in the account of the connection the run was given, or in its member account.
     default_args=default_args(
-        aws_conn_id="{{ params.aws_conn_id }}",
-        account_id="{{ params.account_id or '' }}",  # null would render as "None"
-        member_role_name="{{ params.member_role_name or '' }}",
+        **RUN_ACCOUNT_ARGS,
         on_failure_callback=alert_offboarding_failure,
     ),
     params={

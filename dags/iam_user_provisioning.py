@@ -42,7 +42,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from iam_lifecycle.approval import proof as approval_proof
 from iam_lifecycle.approval.pages import identity_center_restore_request, provisioning_request
-from iam_lifecycle.authoring.defaults import ON_DEMAND, default_args, document_tasks
+from iam_lifecycle.authoring.defaults import ON_DEMAND, RUN_ACCOUNT_ARGS, default_args, document_tasks
 from iam_lifecycle.authoring.params import (
     account_id_param,
     approval_timeout_param,
@@ -76,9 +76,7 @@ def asks_for_an_iam_user(user_name: str | None) -> bool:
     doc_md=__doc__,
     tags=["iam", "lifecycle", "provisioning"],
     default_args=default_args(
-        aws_conn_id="{{ params.aws_conn_id }}",
-        account_id="{{ params.account_id or '' }}",  # null would render as "None"
-        member_role_name="{{ params.member_role_name or '' }}",
+        **RUN_ACCOUNT_ARGS,
     ),
     params={
         # The trigger form sends an emptied field as null: each optional param admits null, read as "not given".

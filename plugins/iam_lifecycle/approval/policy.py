@@ -5,23 +5,13 @@ policy does not require (``require_approval: true``), never remove one it requir
 or writes a snapshot reads the policy itself (:mod:`iam_lifecycle.approval.proof`), so a malformed policy fails
 every changing run before any change.
 
-```json
-{
-  "offboarding": 0,
-  "revoke": 0,
-  "disable": 1,
-  "delete": 1,
-  "organization": 1,
-  "provisioning": 1,
-  "approval_valid_seconds": 86400,
-  "requester_may_approve": false
-}
-```
+The Variable holds a JSON object: a number of approvers per change (:data:`DEFAULT_APPROVERS`), and
+``approval_valid_seconds`` and ``requester_may_approve``; docs/approval.md shows it whole.
 
 - Each change names how many distinct people must approve it (0: none). ``offboarding`` is one user's
   ``iam_user_offboarding`` run; ``revoke``, ``disable`` and ``delete`` the reconciliation's modes; ``organization``
   ``iam_user_offboarding_organization``; ``provisioning`` a restore or an onboarding. A key left out keeps its
-  default (above: what applies when the Variable is absent).
+  default (:data:`DEFAULT_APPROVERS`: what applies when the Variable is absent).
 - ``approval_valid_seconds``: how long an approval stays good for the runs it starts (a reconciliation's or an
   organization's offboardings, each its own run), counted from the last approver's answer.
 - ``requester_may_approve``: whether the person who triggered a run may approve it (default false: four eyes).

@@ -28,6 +28,14 @@ def default_args(**overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
+#: The default arguments that make every AWS operator of a run act where its params say: the connection
+#: ``aws_conn_id``, or its member account ``account_id`` through the role ``member_role_name``.
+RUN_ACCOUNT_ARGS = {
+    "aws_conn_id": "{{ params.aws_conn_id }}",
+    "account_id": "{{ params.account_id or '' }}",  # null would render as "None"
+    "member_role_name": "{{ params.member_role_name or '' }}",
+}
+
 #: Docs for the provider operators the DAGs use as they are.
 PROVIDER_TASK_DOCS = {
     "SlackWebhookOperator": "Posts the message composed upstream to Slack, through the `slack_default` connection.",

@@ -75,8 +75,10 @@ def request_approval(plan: dict, report_uris: dict) -> dict:
 
 
 def _approved(target: dict) -> dict:
-    """The approval the policy asks for this change of this user, checked before the task's first call."""
+    """The approval the policy asks for this change of this user, checked before the task's first call (and the
+    mapped task labelled with the user in the UI)."""
     context = get_current_context()
+    context["user_label"] = f"{target['user_name']} ({target['account']})"
     user_id = (target.get("relied_on") or {}).get("user_id")
     wanted = approval_proof.target(target["account"], target["user_name"], user_id)
     return approval_proof.verify_for_change(context, context["params"]["mode"], wanted)
@@ -89,15 +91,10 @@ def users_to_revoke(plan: dict, approval: dict) -> list[dict]:
     return list(plan["revoke"])
 
 
-def _label_user(target: dict) -> None:
-    get_current_context()["user_label"] = f"{target['user_name']} ({target['account']})"  # labels the mapped task
-
-
 @task(map_index_template="{{ user_label }}")
 def snapshot_user(target: dict, run_id: str) -> dict:
     """Check the user again (the one the plan checked, not protected now, what the plan relied on still true),
     write its snapshot and resolve what to revoke; what changed is left alone and reported."""
-    _label_user(target)
     trail = _approved(target)
     people = {"requested_by": trail["requested_by"], "approved_by": ", ".join(trail["approved_by"]) or None}
     return revocation.prepare_revocation(target | people, run_id)
@@ -106,7 +103,6 @@ def snapshot_user(target: dict, run_id: str) -> dict:
 @task(map_index_template="{{ user_label }}")
 def deactivate_access_keys(prepared: dict, run_id: str) -> dict:
     """Make the unused access keys Inactive, each checked again first (not used since the plan)."""
-    _label_user(prepared)
     _approved(prepared)
     return revocation.deactivate_unused_keys(prepared, run_id)
 
@@ -114,7 +110,6 @@ def deactivate_access_keys(prepared: dict, run_id: str) -> dict:
 @task(map_index_template="{{ user_label }}")
 def delete_login_profile(prepared: dict, run_id: str) -> dict:
     """Delete the unused console password, checked again first (not used, nor set, since the plan)."""
-    _label_user(prepared)
     _approved(prepared)
     return revocation.delete_unused_password(prepared, run_id)
 
@@ -122,7 +117,6 @@ def delete_login_profile(prepared: dict, run_id: str) -> dict:
 @task(map_index_template="{{ user_label }}")
 def tag_disabled(prepared: dict, run_id: str) -> dict:
     """Tag a disabled user lifecycle:disabled-at (mode disable), checked again first (still stale)."""
-    _label_user(prepared)
     _approved(prepared)
     return revocation.tag_disabled(prepared, run_id)
 
