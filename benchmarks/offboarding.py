@@ -141,7 +141,7 @@ def _offboard_plain(moto: MotoControl, label: str, shape: dict, n: int) -> dict:
     env["PYTHONPATH"] = str(ROOT)
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.plain_boto3", user, "--endpoint-url", moto.url],
+        [sys.executable, "-m", "benchmarks.plain_boto3", user, "--endpoint-url", moto.moto_url],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -184,7 +184,7 @@ def run(home: Path, log=print) -> dict:
     lengths = map_lengths(SHAPES[LATENCY_SHAPE])
     try:
         with moto_server() as moto:
-            env = airflow_env(home, moto.url, slack.url)
+            env = airflow_env(home, moto.moto_url, slack.url)
             log("  airflow db migrate ...")
             subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
             noop_folder = home / "noop-dags"

@@ -190,7 +190,7 @@ def run(home: str, log=print) -> dict:
             for approach in APPROACHES:
                 repetitions = REPETITIONS[approach][size]
                 log(f"  {size:>6} users, {approach}: {repetitions} repetition(s) ...")
-                raw = _run_worker(approach, moto.url, repetitions, home)
+                raw = _run_worker(approach, moto.moto_url, repetitions, home)
                 measured[approach] = {
                     "calls_first": raw["calls"][0],
                     "calls": raw["calls"],
