@@ -6,6 +6,7 @@
 #   scripts/matrix.sh                 # every environment (make matrix; make test runs it after the main suite)
 #   scripts/matrix.sh mwaa-3.2.1      # some of: mwaa-3.2.1 mwaa-3.3.1 airflow-3.1.8 development
 #   MATRIX_PYTEST_ARGS="-n 0 -k approval" scripts/matrix.sh airflow-3.1.8   # extra pytest arguments
+#   MATRIX_TESTS="tests/packaging tests/dags" scripts/matrix.sh development  # only the tests marked matrix there
 #
 # Environments are built once under .venv-matrix/NAME, with uv (its cache makes a rebuild a matter of seconds), and
 # rebuilt only when their definition below or their constraints change (the key in .venv-matrix/NAME/.matrix-key):
@@ -30,6 +31,7 @@ find_python() {  # VERSION: that Python from PATH or pyenv, else python3.11
 SHARED=${SHARED_CONSTRAINTS:-$(ls -d "$ROOT/../shared/constraints" /work/shared/constraints 2>/dev/null | head -1)}
 TEST_TOOLS=("moto[server,iam,sts,s3,secretsmanager]==5.2.5" "pytest==8.4.2" "pytest-xdist==3.8.0")
 PROVIDERS=("apache-airflow-providers-amazon[s3fs]" apache-airflow-providers-slack apache-airflow-providers-standard)
+MATRIX_TESTS=${MATRIX_TESTS:-tests/unit tests/dags tests/packaging tests/e2e}
 FLOORS=("apache-airflow-providers-amazon[s3fs]==9.25.0" apache-airflow-providers-slack==9.10.0
         apache-airflow-providers-standard==1.12.3)
 
@@ -78,10 +80,10 @@ run() {  # NAME
   # The package from the wheel, not from plugins/: only the repository root on the path (tests, sandbox, local).
   # shellcheck disable=SC2086
   IAM_LIFECYCLE_FROM_WHEEL=1 ".venv-matrix/$name/bin/python" -m pytest -q -p no:cacheprovider -o pythonpath=. \
-    -p tests.packaging.old_airflow -m matrix ${MATRIX_PYTEST_ARGS:-} tests/unit tests/dags tests/packaging tests/e2e \
+    -p tests.packaging.old_airflow -m matrix ${MATRIX_PYTEST_ARGS:-} $MATRIX_TESTS \
     > ".venv-matrix/$name.log" 2>&1 && status=0 || status=$?
   grep -E '^(FAILED|ERROR) ' ".venv-matrix/$name.log" | cut -c1-200 | sed "s/^/[$name] /" || true
-  echo "[$name] $(tail -n 1 ".venv-matrix/$name.log" | tr -d '=' | sed 's/^ *//')"
+  echo "[$name] $(grep -aE '[0-9]+ (passed|failed|errors?)[ ,].* in [0-9.]+s' ".venv-matrix/$name.log" | tail -n 1 | tr -d '=')"
   echo "[$name] $( ((status == 0)) && echo passed || echo FAILED) in $((SECONDS - start)) s (log: .venv-matrix/$name.log)"
   return "$status"
 }
