@@ -53,9 +53,20 @@ WHY_OURS = {
         "message names it"
     ),
     "GetUser": (
-        "`check_user` reads the user before anything else (it must exist and not be protected), and `delete_user` "
-        "reads it again just before DeleteUser: a user deleted and recreated under the same name (another UserId), "
-        "or protected meanwhile, stops the run"
+        "`check_user` reads the user before anything else (it must exist and not be protected), and every task "
+        "that changes it reads it again first — the snapshot, `contain_user`, each sign-in step, each mapped "
+        "`detach_user_policy` (one per managed policy) and removal, and `delete_user`: a user deleted and recreated "
+        "under the same name (another UserId), or protected meanwhile, is left alone. The price of acting on the "
+        "user as it is when each task acts, in IAM's account-wide rate limit: one GetUser per changing task"
+    ),
+    "PutUserPolicy": (
+        "`contain_user`, the first change: the inline policy `iam-lifecycle-deny-all` denies the user every action "
+        "until just before DeleteUser, so that no later failure leaves it any access"
+    ),
+    "DeleteUserPolicy": "`delete_user` deletes the deny-all policy right before DeleteUser (AWS refuses it otherwise)",
+    "ListAccessKeys": (
+        "the sign-in step lists the keys again at the moment it deactivates them (a key created since the listing "
+        "is deactivated too)"
     ),
     "UpdateAccessKey": (
         "`deactivate_access_keys` makes each access key Inactive right after the console password is deleted and "
