@@ -17,6 +17,7 @@ from collections import Counter
 import pytest
 
 from iam_lifecycle.approval.proof import APPROVAL_RUN_KEY
+from iam_lifecycle.operators.links import CLOUDTRAIL_USER_EVENTS_URL
 from local.load import seed_idle_users, start_deleting
 from local.standalone import RECONCILIATION_DAG_ID
 from tests.fixtures.distributed import APPROVER, NOT_AN_APPROVER, ON_THE_STACK
@@ -149,9 +150,8 @@ def check_direct_runs_and_the_race(stack, states: dict[str, str]) -> None:
     *runs, first, second = states
     assert [states[run] for run in runs] == ["success"] * len(DIRECT), {run: stack.task_states(run) for run in runs}
     links = stack.api("GET", f"/dags/{OFFBOARDING}/dagRuns/{runs[0]}/taskInstances/delete_user/links")
-    assert links["extra_links"] == {
-        "IAM user in AWS console": f"https://console.aws.amazon.com/iam/home#/users/details/{DIRECT[0]}"
-    }
+    # The deleting task's link leads to the deleted user's CloudTrail history, which outlives the user.
+    assert links["extra_links"] == {"IAM user in AWS console": CLOUDTRAIL_USER_EVENTS_URL.format(user_name=DIRECT[0])}
     # Of the two racing runs, the other either reached DeleteUser after the first ("already deleted"), or started
     # after it and was refused at check_user ("does not exist"), or the user vanished under a later read (its
     # snapshot, a removal); its own alert says where. Neither claims a second deletion.

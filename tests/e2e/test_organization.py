@@ -110,11 +110,14 @@ def test_reconciliation_reads_every_account_through_its_role_and_reports_the_unr
     )
     assert changed == sorted(
         [
+            (dev, "PutUserPolicy", "shared-name"),  # contain first: the deny-all policy
             (dev, "UpdateAccessKey", "shared-name"),
             (dev, "DeleteLoginProfile", "shared-name"),
             (dev, "TagUser", "shared-name"),
+            (MANAGEMENT, "PutUserPolicy", "mgmt-stale"),
             (MANAGEMENT, "DeleteLoginProfile", "mgmt-stale"),
             (MANAGEMENT, "TagUser", "mgmt-stale"),
+            (dev, "PutUserPolicy", "dev-stale"),
             (dev, "UpdateAccessKey", "dev-stale"),  # it has no console password: no DeleteLoginProfile
             (dev, "TagUser", "dev-stale"),
         ]
