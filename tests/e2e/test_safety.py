@@ -8,7 +8,7 @@ import pytest
 
 from iam_lifecycle.holdings import CONTAINMENT_POLICY
 from sandbox.seed import seed_user
-from tests.fixtures.e2e import run_dag
+from tests.fixtures.e2e import forget_object_stores, run_dag
 from tests.helpers import holdings, user_exists
 
 pytestmark = pytest.mark.e2e
@@ -105,6 +105,7 @@ def test_snapshot_on_s3_is_written_before_the_first_change_and_equals_the_user(s
     s3 = sandbox.client("s3")
     s3.create_bucket(Bucket="iam-snapshots")
     monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", "s3://iam-snapshots/prod")
+    forget_object_stores()  # the S3 store is made afresh from this test's connection
     sandbox.clear_calls()
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice", "reason": "JIRA-1"})
@@ -146,6 +147,7 @@ def test_a_snapshot_store_that_fails_means_nothing_is_changed(sandbox, monkeypat
     seed_user(iam, "alice")
     before = holdings(iam, "alice")
     monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", "s3://no-such-bucket/snapshots")
+    forget_object_stores()
     sandbox.clear_calls()
 
     result = run_dag("iam_user_offboarding", {"user_name": "alice"})
