@@ -47,7 +47,15 @@ def storage_root(uri: str | None = None, aws_conn_id: str = "aws_default") -> Ob
         uri = Variable.get(SNAPSHOT_URI_VARIABLE, default=None) or default_snapshot_uri()
     uri = os.path.expandvars(uri)
     conn_id = aws_conn_id if uri.startswith("s3://") else None
-    return ObjectStoragePath(uri, conn_id=conn_id)
+    root = ObjectStoragePath(uri, conn_id=conn_id)
+    if conn_id:
+        # Airflow quietly falls back to a filesystem without the connection (AWS's own endpoint, the ambient
+        # credentials) when it cannot make the connection's: a snapshot goes where the connection says, or nowhere.
+        try:
+            root.fs
+        except Exception as error:
+            raise OSError(f"{uri} cannot be reached through connection {conn_id}: {error}") from error
+    return root
 
 
 def account_of(arn: str) -> str:

@@ -10,8 +10,10 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Module, not session: Playwright's sync API keeps an event loop running in this thread while it is open, and
+    # Airflow's S3 store cannot be made inside one (asyncio.run), so no other test may run until it stops.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

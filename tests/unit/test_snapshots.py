@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 
 import pytest
 from airflow.sdk import ObjectStoragePath
 
+from tests.helpers import set_connection
 from iam_lifecycle.snapshots import build_snapshot, earlier_snapshots, read_snapshot, storage_root, write_snapshot
 
 USER = {
@@ -90,3 +92,28 @@ def test_reading_something_else_is_refused(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps({"hello": 1}))
     with pytest.raises(ValueError, match="not an iam-lifecycle snapshot"):
         read_snapshot(f"file://{tmp_path}/x.json")
+
+
+def test_an_s3_store_goes_where_its_connection_says_or_nowhere(monkeypatch):
+    # Airflow quietly falls back to an S3 filesystem without the connection (AWS's own endpoint and the ambient
+    # credentials) when it cannot make the connection's; here, as inside any running event loop, it cannot.
+    from airflow.sdk.io.store import _STORE_CACHE
+
+    set_connection(
+        monkeypatch,
+        "aws_default",
+        "aws",
+        login="AKIA",
+        password="secret",
+        extra={"region_name": "us-east-1", "endpoint_url": "http://127.0.0.1:9"},
+    )
+    _STORE_CACHE.clear()
+    assert storage_root("s3://snapshots/prod").fs.endpoint_url == "http://127.0.0.1:9"
+    _STORE_CACHE.clear()
+
+    async def inside_a_running_loop():
+        return storage_root("s3://snapshots/prod")
+
+    with pytest.raises(OSError, match="s3://snapshots/prod cannot be reached through connection aws_default"):
+        asyncio.run(inside_a_running_loop())
+    _STORE_CACHE.clear()
