@@ -35,6 +35,8 @@ from moto.identitystore.models import IdentityStoreBackend, identitystore_backen
 from moto.ssoadmin.models import SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
 
+from sandbox import faults
+
 _original_create_assignment = SSOAdminResponse.create_account_assignment
 _original_creation_status = SSOAdminResponse.describe_account_assignment_creation_status
 
@@ -70,14 +72,7 @@ def denial(service: str, action: str) -> dict[str, Any] | None:
 
 def _take_failure() -> bool:
     with _lock:
-        pending = _config["fail_deletions"]
-        if pending[1] > 0:
-            pending[1] -= 1
-            return False
-        if pending[0] > 0:
-            pending[0] -= 1
-            return True
-        return False
+        return faults.take(_config["fail_deletions"])
 
 
 def _strict_delete_user(self: IdentityStoreBackend, identity_store_id: str, user_id: str) -> None:

@@ -61,7 +61,7 @@ from urllib.parse import parse_qs, urlencode
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from sandbox import identity_center, strict_moto
+from sandbox import faults, identity_center, strict_moto
 from sandbox.control import READ_PREFIXES  # never throttled under throttle_mutating_only
 from sandbox.moto_state import create_bulk_users, set_user_dates
 
@@ -227,16 +227,7 @@ class SandboxMiddleware:
     def _take(self, table: dict, action: str) -> bool:
         """Whether this call of ``action`` is one of the ``[N, K]`` entry's N (after skipping K); counts it."""
         with self.lock:
-            pending = table.get(action)
-            if not pending:
-                return False
-            if len(pending) > 1 and pending[1] > 0:
-                pending[1] -= 1
-                return False
-            if pending[0] > 0:
-                pending[0] -= 1
-                return True
-            return False
+            return faults.take(table.get(action))
 
     def _delay(self, action: str) -> None:
         with self.lock:
