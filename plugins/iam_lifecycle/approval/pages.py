@@ -12,6 +12,7 @@ from iam_lifecycle.messages.summaries import assignments_text
 from iam_lifecycle.messages.texts import containment_line
 from iam_lifecycle.messages.wording import counted, quoted
 from iam_lifecycle.reconciliation.flow import DISABLED_AT_TAG
+from iam_lifecycle.reconciliation.modes import mode_named
 from iam_lifecycle.reconciliation.staleness import CREDENTIAL_NAMES, PASSWORD
 
 #: How many users per account the approval page lists; the report file lists them all.
@@ -33,30 +34,24 @@ def _account_heading(entry: Mapping[str, Any]) -> str:
 
 
 def planned_action(mode: str, entry: Mapping[str, Any]) -> str:
-    """What a reconciliation run will do to one selected user, in words."""
-    if mode == "revoke":
+    """What a reconciliation run in ``mode`` will do to one selected user, in words."""
+    behaviour = mode_named(mode)
+    if behaviour.deletes:
+        return "offboard: remove everything it holds, then delete the user (its own iam_user_offboarding run)"
+    if behaviour.marks_disabled:
+        tag = (entry.get("tags") or {}).get(DISABLED_AT_TAG)
+        return (
+            f"deny it every action (inline policy `{CONTAINMENT_POLICY}`), deactivate every active access key, "
+            f"delete the console password, tag `{DISABLED_AT_TAG}{'=' + tag if tag else ''}`"
+        )
+    if behaviour.revokes:
         parts = [
             f"{'delete' if c['credential'] == PASSWORD else 'deactivate'} "
             f"{CREDENTIAL_NAMES.get(c['credential'], c['credential'])} (idle {counted(c['idle_days'], 'day')})"
             for c in entry.get("credentials") or []
         ]
         return "; ".join(parts) or "revoke its unused credentials"
-    if mode == "disable":
-        tag = (entry.get("tags") or {}).get(DISABLED_AT_TAG)
-        return (
-            f"deny it every action (inline policy `{CONTAINMENT_POLICY}`), deactivate every active access key, "
-            f"delete the console password, tag `{DISABLED_AT_TAG}{'=' + tag if tag else ''}`"
-        )
-    if mode == "delete":
-        return "offboard: remove everything it holds, then delete the user (its own iam_user_offboarding run)"
-    return mode
-
-
-_VERBS = {
-    "revoke": "Revoke unused credentials of",
-    "disable": "Disable",
-    "delete": "Delete",
-}
+    return behaviour.description
 
 
 def reconciliation_request(
@@ -73,11 +68,12 @@ def reconciliation_request(
     :param report_uris: account id -> URI of its JSON report.
     """
     mode, selected, over_cap = plan["mode"], plan["selected"], plan["over_cap"]
+    behaviour = mode_named(mode)
     accounts: dict[str, list[Mapping[str, Any]]] = {}
     for entry in selected:
         accounts.setdefault(_account_heading(entry), []).append(entry)
     subject = (
-        f"{_VERBS.get(mode, mode.capitalize())} {counted(len(selected), 'IAM user')} "
+        f"{behaviour.verb or mode.capitalize()} {counted(len(selected), 'IAM user')} "
         f"in {counted(len(accounts), 'account')}?"
     )
     lines = [
@@ -114,7 +110,7 @@ def reconciliation_request(
         lines.append(f"- Not scanned, nothing done there: {_cell(target_label(failed))}: {_cell(failed['error'])}")
     if report_uris:
         lines += ["", "Reports: " + ", ".join(f"`{uri}`" for uri in report_uris.values())]
-    return {"required": mode != "report" and bool(selected), "subject": subject, "body": "\n".join(lines)}
+    return {"required": behaviour.changes and bool(selected), "subject": subject, "body": "\n".join(lines)}
 
 
 def _identity_center_section(center: Mapping[str, Any] | None) -> list[str]:

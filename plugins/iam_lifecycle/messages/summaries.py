@@ -10,6 +10,7 @@ from typing import Any
 from iam_lifecycle.accounts.targets import target_label
 from iam_lifecycle.approval.answers import approved_by, decision_phrase
 from iam_lifecycle.messages.wording import counted, quoted
+from iam_lifecycle.reconciliation.modes import mode_named
 from iam_lifecycle.reconciliation.staleness import CREDENTIAL_NAMES
 
 
@@ -103,21 +104,22 @@ def reconciliation_message(
         account = failed["account"] or "unknown"
         lines.append(f"Account {account} ({_read_through(failed)}) could not be scanned: {failed['error']}")
     acted = ", ".join(f"{c['user_name']} ({c['account']})" for c in plan["selected"])
-    if mode == "report":
+    behaviour = mode_named(mode)
+    if not behaviour.changes:
         lines.append("Report only: nothing was changed.")
     elif not plan["selected"]:
         lines.append(f"Nobody to {mode}: nothing was changed.")
     elif approval is not None and not approval["approved"]:
         lines.append(f"Not approved ({decision_phrase(approval)}): nothing was changed.")
-    elif mode == "revoke":
-        lines += _revoked_lines(plan["selected"])
-    elif mode == "disable":
+    elif behaviour.deletes:
+        lines.append(f"Offboarded {len(plan['selected'])}, each by its own iam_user_offboarding run: {acted}")
+    elif behaviour.marks_disabled:
         lines.append(
             f"Disabled {len(plan['selected'])} (denied every action, access keys deactivated, console password "
             f"deleted, tagged lifecycle:disabled-at): {acted}"
         )
     else:
-        lines.append(f"Offboarded {len(plan['selected'])}, each by its own iam_user_offboarding run: {acted}")
+        lines += _revoked_lines(plan["selected"])
     if requested_by:
         lines.append(f"Requested by {quoted(requested_by)}.")
     if approved := approved_by(approval):
