@@ -52,7 +52,7 @@ def storage_root(uri: str | None = None, aws_conn_id: str = "aws_default") -> Ob
         # Airflow quietly falls back to a filesystem without the connection (AWS's own endpoint, the ambient
         # credentials) when it cannot make the connection's: a snapshot goes where the connection says, or nowhere.
         try:
-            root.fs
+            _ = root.fs
         except Exception as error:
             raise OSError(f"{uri} cannot be reached through connection {conn_id}: {error}") from error
     return root
