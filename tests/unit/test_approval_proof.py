@@ -173,6 +173,20 @@ def test_a_change_without_a_valid_approval_of_this_user_in_this_run_changes_noth
         verify_for_change(context(records), "offboarding", USER)
 
 
+def test_a_restore_approved_in_one_account_does_not_create_the_user_in_another():
+    # Provisioning in a member account: the approval names the account, and the creating task checks it.
+    provisioning = {"dag_id": "iam_user_provisioning", "change": "provisioning"}
+    records = Records()
+    put(records, record(**provisioning, targets=[target(ACCOUNT, "u3", None)]), dag_id="iam_user_provisioning")
+    run = context(records, dag_id="iam_user_provisioning")
+
+    assert verify_for_change(run, "provisioning", target(ACCOUNT, "u3", None))["approved_by"] == ["alice"]
+    with pytest.raises(
+        AirflowFailException, match="does not hold IAM user u3 in account 210987654321; nothing was changed"
+    ):
+        verify_for_change(run, "provisioning", target("210987654321", "u3", None))
+
+
 @pytest.mark.usefixtures("every_change_needs_a_person")
 def test_an_approval_of_this_user_lets_the_change_go_on_and_names_the_people():
     records = Records()

@@ -150,7 +150,9 @@ def refusal(
     if allowed and not people <= allowed:
         return f"{where} was approved by {', '.join(sorted(people - allowed))}, not listed as approvers"
     if wanted is not None and covering(record, wanted) is None:
-        return f"what was approved in {where} does not hold IAM user {wanted['user_name']} in this account"
+        account = wanted.get("account")
+        in_account = f"account {account}" if account and account.isdigit() else "this account"
+        return f"what was approved in {where} does not hold IAM user {wanted['user_name']} in {in_account}"
     if valid_seconds is not None:
         last = max((approval["at"] for approval in record.get("approvals") or []), default=None)
         age = ((now or datetime.now(UTC)) - datetime.fromisoformat(last)).total_seconds() if last else None
