@@ -35,6 +35,28 @@ from tests.helpers import set_connection  # noqa: E402
 strict_moto.apply()
 
 
+def _one_botocore_loader_per_process() -> None:
+    """
+    Every boto3 session parses botocore's model files afresh (endpoints.json alone is over 1 MB): under ``dag.test``,
+    which makes a session per hook in this one process, that was a quarter of a whole DAG run. The files never change
+    during the tests: sessions share one loader per data path, with the cache botocore keeps within a session.
+    """
+    import functools
+
+    import botocore.session
+
+    shared = functools.cache(botocore.session.create_loader)
+
+    def _register_data_loader(session: botocore.session.Session) -> None:
+        session._components.lazy_register_component(
+            "data_loader", lambda: shared(session.get_config_variable("data_path"))
+        )
+
+    botocore.session.Session._register_data_loader = _register_data_loader
+
+
+_one_botocore_loader_per_process()
+
 pytest_plugins = ["tests.fixtures.e2e", "tests.fixtures.distributed"]
 
 
