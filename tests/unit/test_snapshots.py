@@ -9,8 +9,8 @@ import json
 import pytest
 from airflow.sdk import ObjectStoragePath
 
-from tests.helpers import set_connection
 from iam_lifecycle.snapshots import build_snapshot, earlier_snapshots, read_snapshot, storage_root, write_snapshot
+from tests.helpers import set_connection
 
 USER = {
     "UserName": "alice",
