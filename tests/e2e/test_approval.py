@@ -95,3 +95,12 @@ def test_runs_wait_for_an_approver_and_reject_approve_and_no_answer_do_what_they
         assert not (stack.home / "snapshots" / ACCOUNT / name).exists()
     timed_out = hitl_detail(stack, ignored)
     assert (timed_out["chosen_options"], timed_out["responded_by_user"]) == (["Reject"], None)
+
+    # Airflow's own run pages say whom each run acted on and how it ended: the run's note.
+    notes = {run: stack.api("GET", f"/dags/{DAG_ID}/dagRuns/{run}")["note"] for run in (rejected, approved, ignored)}
+    assert notes == {
+        approved: "Offboarding IAM user approved.user: deleted",
+        rejected: f"Offboarding IAM user rejected.user: rejected by {APPROVER}: nothing was changed",
+        ignored: "Offboarding IAM user ignored.user: timed out: nobody answered the approval in time: nothing was "
+        "changed",
+    }
