@@ -13,7 +13,8 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+# One worker makes Airflow's app once for the module (about half a minute), instead of each worker making its own.
+pytestmark = [pytest.mark.usefixtures("airflow_db"), pytest.mark.xdist_group("ui_in_process")]
 
 ACCOUNT = "123456789012"
 RUN_ID = "manual__2026-12-01T10:00:00+00:00"
