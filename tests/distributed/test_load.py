@@ -3,7 +3,7 @@ deleted by the reconciliation in mode delete, each in its own iam_user_offboardi
 triggered for other users (REST and CLI) and two race for one user; 20 % of IAM's mutating calls are throttled,
 and one worker is SIGKILLed while offboarding tasks run on it.
 
-What a lost worker does to runs does not depend on how many users there are: eight stale users and five direct
+What a lost worker does to runs does not depend on how many users there are: five stale users and five direct
 runs keep both workers busy when one is killed. The 50-user load is measured by ``make bench`` (BENCHMARKS.md,
 section 6). The runs are waited on for as long as the stack makes progress, so a slow machine is not a failure
 and a hang is; a failed test keeps the stack's logs under ``.test-logs/`` (see ``tests.fixtures.distributed``)."""
@@ -27,14 +27,14 @@ pytestmark = pytest.mark.e2e
 
 OFFBOARDING = "iam_user_offboarding"
 ACCOUNT = "123456789012"
-USERS = 8
+USERS = 5
 #: stale-00 is the least stale: over the cap of USERS, it stays.
 NAMES = [f"stale-{i:02d}" for i in range(USERS + 1)]
 READS = ("Get", "List")
 CALLER = "arn:aws:sts::123456789012:user/moto"
-#: Offboarded by runs of their own at the same time: three triggered over REST, one with the CLI; and one user for
+#: Offboarded by runs of their own at the same time: two triggered over REST, one with the CLI; and one user for
 #: whom two runs race.
-DIRECT, RACED = [f"user.{i}" for i in range(3)] + ["cli.user"], "twice.user"
+DIRECT, RACED = [f"user.{i}" for i in range(2)] + ["cli.user"], "twice.user"
 
 
 def offboarding_task_instances(stack, **filters) -> list[dict]:
