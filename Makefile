@@ -44,17 +44,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 ## test: lint, every test on the development set (first installing PostgreSQL, Redis and docker-compose where they
-## are missing), then the matrix: the tests marked matrix in each environment of make matrix (docs/installing.md)
-# Within make test's 15 minutes, the Airflow releases before the development set's (3.2, 3.1) run what differs
-# there: the wheel's packaging, every DAG loaded and its trigger form, the approval task, the extra links, and the
-# whole runs marked matrix (the everything-user's offboarding, an approval answered both ways); the 3.3 sets load
-# the wheel and the DAGs. `make matrix` runs every unit test in every environment.
-MATRIX_OLDER := tests/packaging tests/dags tests/e2e tests/unit/test_approval_gate.py tests/unit/test_links.py tests/unit/test_task_docs.py
-
+## are missing) and, beside it, the matrix: the wheel on MWAA 3.2.1 and 3.3.1, Airflow 3.1.8 and the development
+## set (scripts/test.sh says what runs where)
 test: $(STAMP) lint test-tools
-	$(BIN)/python -m pytest
-	UV=$(BIN)/uv MATRIX_TESTS="$(MATRIX_OLDER)" bash scripts/matrix.sh mwaa-3.2.1 airflow-3.1.8
-	UV=$(BIN)/uv MATRIX_TESTS="tests/packaging tests/dags" bash scripts/matrix.sh mwaa-3.3.1 development
+	bash scripts/test.sh
 
 test-tools:
 	bash scripts/install-test-tools.sh

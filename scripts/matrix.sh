@@ -7,6 +7,7 @@
 #   scripts/matrix.sh mwaa-3.2.1      # some of: mwaa-3.2.1 mwaa-3.3.1 airflow-3.1.8 development
 #   MATRIX_PYTEST_ARGS="-n 0 -k approval" scripts/matrix.sh airflow-3.1.8   # extra pytest arguments
 #   MATRIX_TESTS="tests/packaging tests/dags" scripts/matrix.sh development  # only the tests marked matrix there
+#   MATRIX_WHEEL=dist/iam_lifecycle-0.2.0-py3-none-any.whl scripts/matrix.sh ...  # that wheel, not a new build
 #
 # Environments are built once under .venv-matrix/NAME, with uv (its cache makes a rebuild a matter of seconds), and
 # rebuilt only when their definition below or their constraints change (the key in .venv-matrix/NAME/.matrix-key):
@@ -91,7 +92,7 @@ run() {  # NAME
 mkdir -p .venv-matrix && echo "*" > .venv-matrix/.gitignore  # never committed
 names=("$@"); [ ${#names[@]} -eq 0 ] && names=(mwaa-3.2.1 mwaa-3.3.1 airflow-3.1.8 development)
 for name in "${names[@]}"; do define "$name" || exit 2; done
-WHEEL=$(wheel)
+WHEEL=${MATRIX_WHEEL:-$(wheel)}  # MATRIX_WHEEL: one wheel built beforehand, for matrix runs side by side
 failed=0
 for name in "${names[@]}"; do run "$name" || failed=1; done
 exit $failed
