@@ -20,6 +20,7 @@ from pathlib import Path
 
 import boto3
 
+from sandbox.control import aws_connection
 from sandbox.net import moto_server_process
 from sandbox.seed import seed_user
 from sandbox.slack_stub import SlackStub
@@ -119,14 +120,7 @@ def main() -> int:
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "demo",
-                    "password": "demo",
-                    "extra": {"region_name": "us-east-1", "endpoint_url": moto_url},
-                }
-            ),
+            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(moto_url)),
             "AIRFLOW_CONN_SLACK_DEFAULT": json.dumps(
                 {"conn_type": "slackwebhook", "host": slack.url, "password": "T0/B0/demo"}
             ),

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from local.processes import _start, _stop, _wait_until, port_is_free, stop_together
 from local.stack_client import BIN, DAG_ID, FINISHED, RECONCILIATION_DAG_ID, ROOT, Standalone
+from sandbox.control import aws_connection
 from sandbox.net import free_port, wait_for_http
 from sandbox.seed import seed_back_dated_users, seed_user
 from sandbox.slack_stub import SlackStub
@@ -71,19 +72,7 @@ def airflow_env(home: Path, api_port: int, moto_url: str, slack_url: str) -> dic
         # Log servers get free ports too, so two stacks (or a stack and a test) can run side by side.
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW_CONN_AWS_DEFAULT=json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "sandbox",
-                "password": "sandbox",
-                "extra": {
-                    "region_name": "us-east-1",
-                    "endpoint_url": moto_url,
-                    # STS AssumeRole (member accounts of an organization) never uses endpoint_url in the provider.
-                    "service_config": {"sts": {"endpoint_url": moto_url}},
-                },
-            }
-        ),
+        AIRFLOW_CONN_AWS_DEFAULT=json.dumps(aws_connection(moto_url)),
         AIRFLOW_CONN_SLACK_DEFAULT=json.dumps(
             {"conn_type": "slackwebhook", "host": slack_url, "password": "T0/B0/standalone"}
         ),
