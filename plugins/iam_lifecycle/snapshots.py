@@ -32,6 +32,8 @@ SNAPSHOT_URI_VARIABLE = "iam_lifecycle_snapshot_uri"
 SNAPSHOT_VERSION = 1
 #: The file name ending of an addendum (what a run removed after its snapshot); a plain snapshot ends in ``.json``.
 ADDENDUM_SUFFIX = ".addendum.json"
+#: Beside a run's snapshot, written right before its DeleteUser is sent (not ``.json``: no snapshot, no report).
+DELETE_SENT_SUFFIX = ".delete-sent"
 
 
 def default_snapshot_uri() -> str:
@@ -259,3 +261,22 @@ def read_snapshot(uri: str, aws_conn_id: str = "aws_default") -> dict[str, Any]:
     if snapshot.get("version") != SNAPSHOT_VERSION or "user" not in snapshot:
         raise ValueError(f"{uri} is not an iam-lifecycle snapshot")
     return snapshot
+
+
+def _delete_sent_path(snapshot_uri: str, aws_conn_id: str) -> ObjectStoragePath:
+    snapshot = storage_root(snapshot_uri, aws_conn_id)
+    return snapshot.parent / (snapshot.name.removesuffix(".json") + DELETE_SENT_SUFFIX)
+
+
+def mark_delete_sent(snapshot_uri: str, run_id: str, try_number: int, aws_conn_id: str = "aws_default") -> None:
+    """
+    Record, beside the run's snapshot, that a try of the run is about to send DeleteUser: a later try of a task
+    whose worker was lost after it (its answer never recorded) can then tell its own deletion from someone else's.
+    """
+    document = {"run_id": run_id, "try_number": try_number, "at": datetime.datetime.now(datetime.UTC).isoformat()}
+    write_json(_delete_sent_path(snapshot_uri, aws_conn_id), document)
+
+
+def delete_sent_before(snapshot_uri: str, aws_conn_id: str = "aws_default") -> bool:
+    """Whether a try of the run that wrote ``snapshot_uri`` recorded it was about to send DeleteUser."""
+    return "://" in snapshot_uri and _delete_sent_path(snapshot_uri, aws_conn_id).exists()

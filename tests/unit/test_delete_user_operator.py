@@ -47,3 +47,55 @@ def test_a_retried_delete_user_names_the_addenda_of_its_earlier_tries(iam, monke
     [addendum] = outcome["addenda"]
     assert snapshots.read_snapshot(addendum)["addendum_to"] == snapshot_uri
     assert outcome["leftovers"] == {"access_keys": [key]}
+
+
+class WorkerLost(BaseException):
+    """The worker's process dies: nothing after this point of the try runs or is recorded."""
+
+
+class Try:
+    def __init__(self, try_number: int) -> None:
+        self.try_number = try_number
+
+
+def _alice_with_snapshot(iam, monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
+    seed_user(iam, "alice", NOTHING)
+    hook = IamHook(aws_conn_id="aws_default")
+    checked = user_as_data(hook.get_user("alice"))
+    listed = offboarding.list_holdings(hook, "alice")
+    snapshot_uri = snapshots.write_user_snapshot(hook, checked, listed, caller_arn=CALLER, run_id="r", reason="")
+    operator = lambda: DeleteUserOperator(  # noqa: E731
+        task_id="delete_user", user_name="alice", user=checked, caller_arn=CALLER, snapshot_uri=snapshot_uri
+    )
+    return hook, operator
+
+
+def _dies(**kwargs):
+    raise WorkerLost
+
+
+def test_a_try_whose_worker_died_after_its_delete_user_leaves_the_deletion_to_this_run(iam, monkeypatch, tmp_path):
+    hook, operator = _alice_with_snapshot(iam, monkeypatch, tmp_path)
+    first = operator()
+    first.hook.conn.meta.events.register("after-call.iam.DeleteUser", _dies)  # applied; the answer dies with it
+    with pytest.raises(WorkerLost):
+        first.execute(context={"run_id": "r", "ti": Try(1)})
+    assert hook.get_user("alice") is None
+
+    outcome = operator().execute(context={"run_id": "r", "ti": Try(2)})
+
+    assert (outcome["deleted"], outcome["sent_by_earlier_try"], outcome["gone_before"]) == (True, True, False)
+
+
+def test_a_try_that_died_before_sending_delete_user_does_not_claim_someone_elses_deletion(iam, monkeypatch, tmp_path):
+    hook, operator = _alice_with_snapshot(iam, monkeypatch, tmp_path)
+    first = operator()
+    first.hook.conn.meta.events.register("before-call.iam.GetUser", _dies)  # before its DeleteUser
+    with pytest.raises(WorkerLost):
+        first.execute(context={"run_id": "r", "ti": Try(1)})
+    iam.delete_user(UserName="alice")  # someone else
+
+    outcome = operator().execute(context={"run_id": "r", "ti": Try(2)})
+
+    assert (outcome["deleted"], outcome["sent_by_earlier_try"], outcome["gone_before"]) == (False, False, True)

@@ -33,6 +33,8 @@ def delete_user(
     record_leftovers: Callable[[dict[str, Any]], str],
     attempts: int = 4,
     backoff_seconds: float = 2.0,
+    before_delete: Callable[[], None] = lambda: None,
+    sent_by_earlier_try: bool = False,
 ) -> dict[str, Any]:
     """
     Delete the user the run checked (``pin``), after reading it again (:func:`~offboarding.plan.pinned_user`).
@@ -44,13 +46,18 @@ def delete_user(
     DeleteUser and put back after each conflict; before giving up, sign-in is taken away once more
     (:func:`_leave_no_sign_in`), so the user left behind, whatever was added before each attempt, can do nothing.
 
+    :param before_delete: called right before each DeleteUser is sent (it records that one was).
+    :param sent_by_earlier_try: an earlier try of this task recorded it was sending DeleteUser and was lost (its
+        worker died): a user found gone was deleted by this run, as far as anyone can tell.
     :return: ``deleted`` (this run's DeleteUser deleted the user), ``confirmed_by_retry`` (its answer was lost and
-        the client's retry found the user gone), ``gone_before`` (someone else deleted it first), ``leftovers``
+        the client's retry found the user gone), ``sent_by_earlier_try`` (an earlier try of the task sent it and
+        was lost; this one found the user gone), ``gone_before`` (someone else deleted it first), ``leftovers``
         (kind -> items removed after a conflict) and ``addenda`` (where they were recorded).
     """
     outcome: dict[str, Any] = {
         "deleted": False,
         "confirmed_by_retry": False,
+        "sent_by_earlier_try": False,
         "gone_before": False,
         "leftovers": {},
         "addenda": [],
@@ -59,10 +66,14 @@ def delete_user(
     while True:
         try:
             if offboarding.pinned_user(hook, user_name, pin) is None:
+                if sent_by_earlier_try:
+                    log.info("An earlier try sent DeleteUser and was lost; %s is gone: deleted by this run", user_name)
+                    return outcome | {"deleted": True, "sent_by_earlier_try": True}
                 log.info("IAM user %s was deleted by someone else before this run's DeleteUser", user_name)
                 return outcome | {"gone_before": True}
             # Contained until this moment: AWS refuses DeleteUser while the deny policy is there.
             offboarding.release(hook, user_name)
+            before_delete()
             hook.delete_user(user_name)
         except hook.conn.exceptions.NoSuchEntityException as error:
             if error.response.get("ResponseMetadata", {}).get(EARLIER_ATTEMPT_MAY_HAVE_APPLIED):

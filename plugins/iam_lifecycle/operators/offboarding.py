@@ -245,5 +245,14 @@ class DeleteUserOperator(PinnedUserOperator):
 
         self.log.info("Deleting IAM user %s (UserId %s)", self.user_name, self.user["UserId"])
         pin = offboarding.Pin(self.user["UserId"], self.caller_arn, protected_patterns())
-        outcome = user_deletion.delete_user(self.hook, self.user_name, pin, record_leftovers=record_leftovers)
+        try_number = getattr(context.get("ti"), "try_number", 1)
+        outcome = user_deletion.delete_user(
+            self.hook,
+            self.user_name,
+            pin,
+            record_leftovers=record_leftovers,
+            # Recorded before each DeleteUser, so a later try after a lost worker knows whose deletion it finds.
+            before_delete=lambda: snapshots.mark_delete_sent(self.snapshot_uri, context["run_id"], try_number),
+            sent_by_earlier_try=try_number > 1 and snapshots.delete_sent_before(self.snapshot_uri),
+        )
         return user_deletion.with_every_addendum(outcome, snapshots.addenda_of(self.snapshot_uri))
