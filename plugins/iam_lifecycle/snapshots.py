@@ -273,6 +273,8 @@ def mark_delete_sent(snapshot_uri: str, run_id: str, try_number: int, aws_conn_i
     Record, beside the run's snapshot, that a try of the run is about to send DeleteUser: a later try of a task
     whose worker was lost after it (its answer never recorded) can then tell its own deletion from someone else's.
     """
+    if "://" not in snapshot_uri:
+        return  # no snapshot store (a test's bare operator): nothing to write beside
     document = {"run_id": run_id, "try_number": try_number, "at": datetime.datetime.now(datetime.UTC).isoformat()}
     write_json(_delete_sent_path(snapshot_uri, aws_conn_id), document)
 
