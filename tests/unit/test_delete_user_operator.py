@@ -19,19 +19,26 @@ def _denied(**kwargs):
     return type("Answer", (), {"status_code": 403})(), error
 
 
-def test_a_retried_delete_user_names_the_addenda_of_its_earlier_tries(iam, monkeypatch, tmp_path):
+def _alice_with_snapshot(iam, monkeypatch, tmp_path):
+    """alice, checked and snapshotted by run r; her hook, and a maker of the run's delete_user tries."""
     monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
     seed_user(iam, "alice", NOTHING)
     hook = IamHook(aws_conn_id="aws_default")
     checked = user_as_data(hook.get_user("alice"))
     listed = offboarding.list_holdings(hook, "alice")
     snapshot_uri = snapshots.write_user_snapshot(hook, checked, listed, caller_arn=CALLER, run_id="r", reason="")
-    key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]  # added during the run
 
-    def try_():
+    def operator() -> DeleteUserOperator:
         return DeleteUserOperator(
             task_id="delete_user", user_name="alice", user=checked, caller_arn=CALLER, snapshot_uri=snapshot_uri
         )
+
+    return hook, operator
+
+
+def test_a_retried_delete_user_names_the_addenda_of_its_earlier_tries(iam, monkeypatch, tmp_path):
+    hook, try_ = _alice_with_snapshot(iam, monkeypatch, tmp_path)
+    key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]  # added during the run
 
     # The first try conflicts on the key, records it in an addendum and removes it; its next DeleteUser is denied.
     first, attempts = try_(), []
@@ -45,7 +52,7 @@ def test_a_retried_delete_user_names_the_addenda_of_its_earlier_tries(iam, monke
 
     assert outcome["deleted"] is True and hook.get_user("alice") is None
     [addendum] = outcome["addenda"]
-    assert snapshots.read_snapshot(addendum)["addendum_to"] == snapshot_uri
+    assert snapshots.read_snapshot(addendum)["addendum_to"] == try_().snapshot_uri
     assert outcome["leftovers"] == {"access_keys": [key]}
 
 
@@ -56,19 +63,6 @@ class WorkerLost(BaseException):
 class Try:
     def __init__(self, try_number: int) -> None:
         self.try_number = try_number
-
-
-def _alice_with_snapshot(iam, monkeypatch, tmp_path):
-    monkeypatch.setenv("AIRFLOW_VAR_IAM_LIFECYCLE_SNAPSHOT_URI", f"file://{tmp_path}")
-    seed_user(iam, "alice", NOTHING)
-    hook = IamHook(aws_conn_id="aws_default")
-    checked = user_as_data(hook.get_user("alice"))
-    listed = offboarding.list_holdings(hook, "alice")
-    snapshot_uri = snapshots.write_user_snapshot(hook, checked, listed, caller_arn=CALLER, run_id="r", reason="")
-    operator = lambda: DeleteUserOperator(  # noqa: E731
-        task_id="delete_user", user_name="alice", user=checked, caller_arn=CALLER, snapshot_uri=snapshot_uri
-    )
-    return hook, operator
 
 
 def _dies(**kwargs):
