@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 
 from iam_lifecycle import snapshots
 from iam_lifecycle.aws.iam_hook import IamHook, user_as_data
+from iam_lifecycle.holdings import CONTAINMENT_POLICY
 from iam_lifecycle.offboarding import plan as offboarding
 from iam_lifecycle.operators.offboarding import DeleteUserOperator
 from sandbox.seed import NOTHING, seed_user
@@ -93,3 +94,18 @@ def test_a_try_that_died_before_sending_delete_user_does_not_claim_someone_elses
     outcome = operator().execute(context={"run_id": "r", "ti": Try(2)})
 
     assert (outcome["deleted"], outcome["sent_by_earlier_try"], outcome["gone_before"]) == (False, False, True)
+
+
+def test_a_delete_sent_record_that_cannot_be_written_leaves_the_user_contained(iam, monkeypatch, tmp_path):
+    hook, operator = _alice_with_snapshot(iam, monkeypatch, tmp_path)
+    offboarding.contain(hook, "alice")
+
+    def unwritable(*args, **kwargs):
+        raise PermissionError("the store refuses the write")
+
+    monkeypatch.setattr(snapshots, "mark_delete_sent", unwritable)
+    with pytest.raises(PermissionError):
+        operator().execute(context={"run_id": "r", "ti": Try(1)})
+
+    assert hook.get_user("alice") is not None
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == [CONTAINMENT_POLICY]

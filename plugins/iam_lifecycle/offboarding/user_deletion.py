@@ -71,9 +71,10 @@ def delete_user(
                     return outcome | {"deleted": True, "sent_by_earlier_try": True}
                 log.info("IAM user %s was deleted by someone else before this run's DeleteUser", user_name)
                 return outcome | {"gone_before": True}
+            # Recorded while the user is still contained: a record that cannot be written leaves the deny policy on.
+            before_delete()
             # Contained until this moment: AWS refuses DeleteUser while the deny policy is there.
             offboarding.release(hook, user_name)
-            before_delete()
             hook.delete_user(user_name)
         except hook.conn.exceptions.NoSuchEntityException as error:
             if error.response.get("ResponseMetadata", {}).get(EARLIER_ATTEMPT_MAY_HAVE_APPLIED):
