@@ -279,6 +279,12 @@ def mark_delete_sent(snapshot_uri: str, run_id: str, try_number: int, aws_conn_i
     write_json(_delete_sent_path(snapshot_uri, aws_conn_id), document)
 
 
+def withdraw_delete_sent(snapshot_uri: str, aws_conn_id: str = "aws_default") -> None:
+    """AWS answered that the DeleteUser recorded by :func:`mark_delete_sent` was not applied: the record goes."""
+    if "://" in snapshot_uri:
+        _delete_sent_path(snapshot_uri, aws_conn_id).unlink(missing_ok=True)
+
+
 def delete_sent_before(snapshot_uri: str, aws_conn_id: str = "aws_default") -> bool:
-    """Whether a try of the run that wrote ``snapshot_uri`` recorded it was about to send DeleteUser."""
+    """Whether a try of the run that wrote ``snapshot_uri`` sent DeleteUser and got no refusal back."""
     return "://" in snapshot_uri and _delete_sent_path(snapshot_uri, aws_conn_id).exists()

@@ -109,3 +109,16 @@ def test_a_delete_sent_record_that_cannot_be_written_leaves_the_user_contained(i
 
     assert hook.get_user("alice") is not None
     assert iam.list_user_policies(UserName="alice")["PolicyNames"] == [CONTAINMENT_POLICY]
+
+
+def test_a_try_whose_delete_user_was_refused_does_not_claim_someone_elses_deletion(iam, monkeypatch, tmp_path):
+    hook, operator = _alice_with_snapshot(iam, monkeypatch, tmp_path)
+    first = operator()
+    first.hook.conn.meta.events.register("before-call.iam.DeleteUser", _denied)  # AWS answers: not applied
+    with pytest.raises(ClientError, match="AccessDenied"):
+        first.execute(context={"run_id": "r", "ti": Try(1)})
+    iam.delete_user(UserName="alice")  # someone else, before a person clears the task
+
+    outcome = operator().execute(context={"run_id": "r", "ti": Try(2)})
+
+    assert (outcome["deleted"], outcome["sent_by_earlier_try"], outcome["gone_before"]) == (False, False, True)

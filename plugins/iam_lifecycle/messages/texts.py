@@ -92,7 +92,7 @@ def offboarding_message(
     if outcome["confirmed_by_retry"]:
         deleted += " (DeleteUser's answer was lost; its retry found the user gone)"
     if outcome.get("sent_by_earlier_try"):
-        deleted += " (an earlier try sent DeleteUser and its worker was lost; this try found the user gone)"
+        deleted += " (an earlier try of this task sent DeleteUser and got no refusal; this try found the user gone)"
     lines = [deleted, f"Removed: {removed_summary(removed)}"]
     if gone:
         lines.append(f"Already gone when this run came to remove them: {removed_summary(gone)}")

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from iam_lifecycle import holdings, snapshots
 from iam_lifecycle.aws.iam_hook import IamHook
 from iam_lifecycle.aws.retries import EARLIER_ATTEMPT_MAY_HAVE_APPLIED
@@ -34,6 +36,7 @@ def delete_user(
     attempts: int = 4,
     backoff_seconds: float = 2.0,
     before_delete: Callable[[], None] = lambda: None,
+    after_refusal: Callable[[], None] = lambda: None,
     sent_by_earlier_try: bool = False,
 ) -> dict[str, Any]:
     """
@@ -47,8 +50,9 @@ def delete_user(
     (:func:`_leave_no_sign_in`), so the user left behind, whatever was added before each attempt, can do nothing.
 
     :param before_delete: called right before each DeleteUser is sent (it records that one was).
-    :param sent_by_earlier_try: an earlier try of this task recorded it was sending DeleteUser and was lost (its
-        worker died): a user found gone was deleted by this run, as far as anyone can tell.
+    :param after_refusal: called when AWS answered that DeleteUser was not applied (it withdraws that record).
+    :param sent_by_earlier_try: an earlier try of this task sent DeleteUser and no refusal came back (its worker
+        died, or the task was cleared after it): a user found gone was deleted by this run, as far as anyone can tell.
     :return: ``deleted`` (this run's DeleteUser deleted the user), ``confirmed_by_retry`` (its answer was lost and
         the client's retry found the user gone), ``sent_by_earlier_try`` (an earlier try of the task sent it and
         was lost; this one found the user gone), ``gone_before`` (someone else deleted it first), ``leftovers``
@@ -67,15 +71,20 @@ def delete_user(
         try:
             if offboarding.pinned_user(hook, user_name, pin) is None:
                 if sent_by_earlier_try:
-                    log.info("An earlier try sent DeleteUser and was lost; %s is gone: deleted by this run", user_name)
+                    log.info("An earlier try sent DeleteUser; %s is gone: deleted by this run", user_name)
                     return outcome | {"deleted": True, "sent_by_earlier_try": True}
                 log.info("IAM user %s was deleted by someone else before this run's DeleteUser", user_name)
                 return outcome | {"gone_before": True}
             # Recorded while the user is still contained: a record that cannot be written leaves the deny policy on.
             before_delete()
-            # Contained until this moment: AWS refuses DeleteUser while the deny policy is there.
-            offboarding.release(hook, user_name)
-            hook.delete_user(user_name)
+            try:
+                # Contained until this moment: AWS refuses DeleteUser while the deny policy is there.
+                offboarding.release(hook, user_name)
+                hook.delete_user(user_name)
+            except ClientError as answer:
+                if not answer.response.get("ResponseMetadata", {}).get(EARLIER_ATTEMPT_MAY_HAVE_APPLIED):
+                    after_refusal()  # AWS said no and no attempt may have applied: nothing was sent that counts
+                raise
         except hook.conn.exceptions.NoSuchEntityException as error:
             if error.response.get("ResponseMetadata", {}).get(EARLIER_ATTEMPT_MAY_HAVE_APPLIED):
                 log.info("DeleteUser's answer was lost; its retry found %s gone: deleted by this run", user_name)

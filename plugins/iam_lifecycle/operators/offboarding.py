@@ -253,6 +253,7 @@ class DeleteUserOperator(PinnedUserOperator):
             record_leftovers=record_leftovers,
             # Recorded before each DeleteUser, so a later try after a lost worker knows whose deletion it finds.
             before_delete=lambda: snapshots.mark_delete_sent(self.snapshot_uri, context.get("run_id", ""), try_number),
+            after_refusal=lambda: snapshots.withdraw_delete_sent(self.snapshot_uri),
             sent_by_earlier_try=try_number > 1 and snapshots.delete_sent_before(self.snapshot_uri),
         )
         return user_deletion.with_every_addendum(outcome, snapshots.addenda_of(self.snapshot_uri))
